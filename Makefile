@@ -1,0 +1,33 @@
+# Two entry points for a fresh machine: `make run` (the app) and `make test` (the suite).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install install-test run test bench lint dist clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+install: $(BIN)/python
+	bash scripts/install_torch.sh $(BIN)/python
+	$(BIN)/python -m pip install -e .
+
+install-test: install
+	$(BIN)/python -m pip install -e '.[test]'
+
+run: install
+	$(BIN)/visketch app
+
+test: install-test
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/preprocess.py
+	$(BIN)/python benchmarks/classification.py
+
+lint: install-test
+	$(BIN)/ruff check visketch_core app tests benchmarks
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,384 @@
+"""The main window: wires the document, canvas, undo stack, worker and panels together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+
+from app.actions import build_actions
+from app.autosave import Autosave, Survivor
+from app.canvas import SketchCanvas
+from app.commands import AddStrokeCommand, ClearCommand, EraseStrokeCommand, ReplaceStrokesCommand
+from app.dialogs import Dialogs
+from app.document import SketchDocument, Stroke, strokes_from_sketch
+from app.files import FileActions
+from app.live import LiveClassifier
+from app.messages import MessageBar
+from app.overlays import OverlayFlags
+from app.panels import PredictionPanel
+from app.replay import Replayer
+from app.settings import AppSettings, data_dir, window_state_path
+from app.worker import InferenceWorker, RecognizerFactory, one_line
+from visketch_core.sketch.model import Sketch
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """Draw on the left, watch the model think on the right.
+
+    ``recognizer_factory`` (device -> recognizer) is injectable: tests pass a fake one.
+    ``force_cpu`` (the ``--cpu`` flag) overrides the device setting for this session.
+    """
+
+    def __init__(self, settings: AppSettings | None = None, *,
+                 recognizer_factory: RecognizerFactory | None = None, force_cpu: bool = False,
+                 dialogs: Dialogs | None = None, autosave_dir: Path | None = None):
+        super().__init__()
+        self.settings = settings or AppSettings.load()
+        self.force_cpu = force_cpu
+        self.dialogs = dialogs or Dialogs(self)
+        self.document = SketchDocument(self)
+        self.undo_stack = QUndoStack(self)
+        self.canvas = SketchCanvas(self.document)
+        self.canvas.set_pen_width(self.settings.pen_width)
+        self.panel = PredictionPanel()
+        self.message_bar = MessageBar()
+        self.worker = InferenceWorker.spawn(recognizer_factory, parent=self)
+        self.live = LiveClassifier(self.worker, self._live_strokes, parent=self)
+        self.live.live = self.settings.live_classification
+        self.autosave = Autosave(autosave_dir or data_dir())
+        self.files = FileActions(self)
+        self.replayer = Replayer(self)
+        self.device_name = ""
+        self.model_error = ""
+        self.latest_prediction = None
+        self._replay_strokes: list[np.ndarray] | None = None
+        self._pen_down_at = 0.0
+        self._last_pen_up: float | None = None
+        self._erasing = False
+        self._shut_down = False
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.canvas, 1)
+        self.setCentralWidget(central)
+        dock = QDockWidget("What ViSketch thinks", self)
+        dock.setObjectName("predictions")
+        dock.setWidget(self.panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.resizeDocks([dock], [360], Qt.Orientation.Horizontal)
+
+        self.status_device = QLabel("Device: loading...")
+        self.status_latency = QLabel("Model: -")
+        self.status_leaves = QLabel("Leaves: -")
+        self.status_strokes = QLabel("Strokes: 0")
+        for label in (self.status_strokes, self.status_leaves, self.status_latency,
+                      self.status_device):
+            self.statusBar().addPermanentWidget(label)
+
+        self.recent_menu = None
+        self.actions_ = build_actions(self)
+        self.refresh_recent_menu()
+        self.overlays_changed()
+        self._wire()
+        self.resize(1100, 720)
+        self._restore_geometry()
+        self.update_title()
+        self.canvas.setFocus()
+
+    def _wire(self) -> None:
+        c, d, lv, w = self.canvas, self.document, self.live, self.worker
+        c.stroke_started.connect(self._on_stroke_started)
+        c.stroke_progressed.connect(lv.drawing_moved)
+        c.stroke_finished.connect(self._on_stroke_finished)
+        c.stroke_cancelled.connect(lv.request_now)
+        c.erase_started.connect(self._on_erase_started)
+        c.erase_hit.connect(self._on_erase_hit)
+        c.erase_finished.connect(self._on_erase_finished)
+        d.changed.connect(lv.request_now)
+        d.changed.connect(self._update_counts)
+        self.undo_stack.indexChanged.connect(self._autosave)
+        self.undo_stack.cleanChanged.connect(self.update_title)
+        lv.prediction_ready.connect(self._on_prediction)
+        lv.cleared.connect(self._on_cleared)
+        lv.failed.connect(self._on_request_failed)
+        w.model_loaded.connect(self._on_model_loaded)
+        w.model_failed.connect(self._on_model_failed)
+        self.replayer.frame.connect(self._on_replay_frame)
+        self.replayer.finished.connect(self._on_replay_finished)
+
+    # -- start-up (a coroutine on the qasync loop) -----------------------------------------
+    async def start(self, path: str | None = None, index: int | None = None,
+                    offer_restore: bool = True) -> None:
+        """Load the model and, meanwhile, open ``path`` or offer back a crashed session."""
+        loading = asyncio.ensure_future(self.load_model())
+        if path:
+            await self.files.open(path, index)
+        elif offer_restore:
+            self.offer_restore()
+        await loading
+
+    async def load_model(self) -> bool:
+        """(Re)load the recognizer on the worker thread; True when it is ready."""
+        fut = asyncio.get_running_loop().create_future()
+
+        def done(*args) -> None:
+            if not fut.done():
+                fut.set_result(len(args) == 2)  # model_loaded(device, classes) vs failed(msg)
+
+        self.worker.model_loaded.connect(done)
+        self.worker.model_failed.connect(done)
+        self.live.set_ready(False)
+        self.status_device.setText("Device: loading...")
+        self.worker.load(self.device_choice())
+        try:
+            return await fut
+        finally:
+            self.worker.model_loaded.disconnect(done)
+            self.worker.model_failed.disconnect(done)
+
+    def device_choice(self) -> str:
+        return "cpu" if self.force_cpu or self.settings.device == "cpu" else "auto"
+
+    def offer_restore(self) -> Survivor | None:
+        survivors = self.autosave.survivors()
+        if not survivors:
+            return None
+        s = survivors[0]
+        when = time.strftime("%H:%M on %d %b", time.localtime(s.mtime))
+        name = Path(s.document_path).name if s.document_path else "an untitled drawing"
+        self.message_bar.show_message(
+            f"ViSketch did not close properly last time. Restore {name} autosaved at {when}?",
+            "offer", [("Restore", lambda: self.restore(s)),
+                      ("Discard", lambda: [x.discard() for x in survivors])])
+        return s
+
+    def restore(self, survivor: Survivor) -> bool:
+        from visketch_core.sketch.io import read_sketch
+
+        try:
+            sketch = read_sketch(survivor.path)
+        except Exception as exc:  # noqa: BLE001 - a bad autosave must not stop the app
+            self.show_error(f"Could not restore the autosave: {one_line(exc)}")
+            return False
+        self.set_document(Sketch(), path=survivor.document_path)
+        self.undo_stack.push(ReplaceStrokesCommand(
+            self.document, strokes_from_sketch(sketch), "Restore autosave"))
+        self.canvas.fit_view()
+        survivor.discard()
+        self.show_info("Restored the autosaved drawing")
+        return True
+
+    # -- document-level operations ---------------------------------------------------
+    def set_document(self, sketch: Sketch, path: str | None) -> None:
+        """Replace the drawing (not undoable: a new document starts a new history)."""
+        if self.replayer.active:
+            self.replayer.stop()
+        self.canvas.cancel_stroke()
+        self.undo_stack.clear()
+        self.document.label, self.document.key_id = sketch.label, sketch.key_id
+        self.document.replace_strokes(strokes_from_sketch(sketch))
+        self.files.path = path
+        self.undo_stack.setClean()
+        self._last_pen_up = None
+        self.canvas.fit_view()
+        self._autosave()
+        self.update_title()
+
+    def clear_drawing(self) -> None:
+        if not self.document.is_empty and not self.replayer.active:
+            self.undo_stack.push(ClearCommand(self.document))
+
+    def update_title(self, *_args) -> None:
+        self.setWindowTitle(f"{self.files.display_name}[*] - ViSketch")
+        self.setWindowModified(not self.undo_stack.isClean())
+
+    def refresh_recent_menu(self) -> None:
+        if self.recent_menu is None:
+            return
+        self.recent_menu.clear()
+        for path in self.settings.recent_files:
+            action = QAction(path, self.recent_menu)
+            action.triggered.connect(
+                lambda _=False, p=path: asyncio.ensure_future(self.files.open(p)))
+            self.recent_menu.addAction(action)
+        self.recent_menu.setEnabled(bool(self.settings.recent_files))
+
+    def show_error(self, text: str) -> None:
+        log.warning("%s", text)
+        self.message_bar.show_message(text, "error")
+        self.statusBar().showMessage(text, 8000)
+
+    def show_info(self, text: str) -> None:
+        if self.message_bar.level in ("", "info"):
+            self.message_bar.show_message(text, "info", timeout_ms=4000)
+        self.statusBar().showMessage(text, 4000)
+
+    # -- settings ---------------------------------------------------------------------------
+    def set_pen_width(self, width: float) -> None:
+        width = float(min(max(width, 1.0), 40.0))
+        self.settings.pen_width = width
+        self.canvas.set_pen_width(width)
+        box = self.actions_.width_box
+        if box.value() != round(width):
+            box.setValue(round(width))
+
+    def overlays_changed(self, *_args) -> None:
+        a, s = self.actions_, self.settings
+        s.show_quadtree, s.show_heatmap = a.quadtree.isChecked(), a.heatmap.isChecked()
+        s.show_leaf_votes = a.votes.isChecked()
+        self.canvas.set_overlays(OverlayFlags(s.show_quadtree, s.show_heatmap, s.show_leaf_votes))
+
+    def set_live(self, on: bool) -> None:
+        self.settings.live_classification = self.live.live = bool(on)
+
+    def set_force_cpu(self, on: bool) -> None:
+        self.settings.device = "cpu" if on else "auto"
+        asyncio.ensure_future(self.load_model())
+
+    # -- drawing -----------------------------------------------------------------------------
+    def _live_strokes(self) -> list[np.ndarray]:
+        if self._replay_strokes is not None:
+            return list(self._replay_strokes)
+        strokes = self.document.stroke_arrays()
+        current = self.canvas.current_stroke()
+        return strokes + [current] if current is not None else strokes
+
+    def _on_stroke_started(self) -> None:
+        self._pen_down_at = time.perf_counter()
+
+    def _on_stroke_finished(self, points: np.ndarray, times: np.ndarray) -> None:
+        gap = 1e9 if self._last_pen_up is None else (self._pen_down_at - self._last_pen_up) * 1e3
+        self._last_pen_up = time.perf_counter()
+        base = self.document.next_start_time(gap)
+        self.undo_stack.push(AddStrokeCommand(self.document, Stroke.of(points, times + base)))
+
+    def _on_erase_started(self) -> None:
+        self._erasing = False
+
+    def _on_erase_hit(self, index: int) -> None:
+        if not self._erasing:
+            self.undo_stack.beginMacro("Erase")
+            self._erasing = True
+        self.undo_stack.push(EraseStrokeCommand(self.document, index))
+
+    def _on_erase_finished(self) -> None:
+        if self._erasing:
+            self.undo_stack.endMacro()
+            self._erasing = False
+
+    def _autosave(self, *_args) -> None:
+        try:
+            if self.undo_stack.isClean() and self.files.path:
+                self.autosave.remove_file()  # the saved file already holds it
+            else:
+                self.autosave.save(self.document.to_sketch(), self.files.path)
+        except Exception as exc:  # noqa: BLE001 - autosave trouble must not stop drawing
+            self.show_error(f"Autosave failed: {one_line(exc)}")
+
+    def _update_counts(self) -> None:
+        self.status_strokes.setText(f"Strokes: {len(self.document)}")
+
+    # -- the model's answers -----------------------------------------------------------------
+    def _on_prediction(self, rid: int, pred) -> None:
+        self.latest_prediction = pred
+        self.panel.show_prediction(rid, pred)
+        self.canvas.set_prediction(pred)
+        self.status_latency.setText(f"Model: {pred.ms:.0f} ms")
+        self.status_leaves.setText(f"Leaves: {len(pred.leaf_boxes)}")
+        if self.message_bar.level == "error" and self.message_bar.text().startswith("Classif"):
+            self.message_bar.dismiss()
+
+    def _on_cleared(self) -> None:
+        self.latest_prediction = None
+        self.panel.show_empty()
+        self.canvas.set_prediction(None)
+        self.status_leaves.setText("Leaves: -")
+
+    def _on_request_failed(self, rid: int, message: str) -> None:
+        self.show_error(f"Classification failed: {message}")
+
+    def _on_model_loaded(self, device: str, classes: list) -> None:
+        self.device_name, self.model_error = device, ""
+        self.status_device.setText(f"Device: {device}")
+        self.status_device.setToolTip(f"{len(classes)} classes")
+        self.live.set_ready(True)
+
+    def _on_model_failed(self, message: str) -> None:
+        self.device_name, self.model_error = "", message
+        self.status_device.setText("Device: no model")
+        self.live.set_ready(False)
+        self.panel.show_message("No model", "Drawing works; predictions need the model.")
+        self.show_error(f"Could not load the model: {message}")
+
+    # -- replay -----------------------------------------------------------------------------
+    def toggle_replay(self) -> None:
+        if self.replayer.active:
+            self.replayer.stop()
+        elif self.document.is_empty:
+            self.show_info("Nothing to replay yet")
+        else:
+            self.canvas.cancel_stroke()
+            self.canvas.input_enabled = False
+            self.actions_.replay.setText("Stop &replay")
+            self.replayer.start(self.document.to_sketch())
+
+    def _on_replay_frame(self, strokes: list) -> None:
+        self._replay_strokes = strokes
+        self.canvas.set_replay(strokes)
+        self.live.drawing_moved()
+
+    def _on_replay_finished(self) -> None:
+        self._replay_strokes = None
+        self.canvas.set_replay(None)
+        self.canvas.input_enabled = True
+        self.actions_.replay.setText("&Replay strokes")
+        self.live.request_now()
+
+    # -- shutting down -------------------------------------------------------------------------
+    def _qsettings(self) -> QSettings:
+        return QSettings(str(window_state_path()), QSettings.Format.IniFormat)
+
+    def _restore_geometry(self) -> None:
+        qs = self._qsettings()
+        geometry, state = qs.value("geometry"), qs.value("state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.replayer.active:
+            self.replayer.stop()
+        self.canvas.cancel_stroke()
+        if not self._shut_down and not self.files.confirm_discard():
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop the worker, drop the autosave (a clean exit), save settings. Idempotent."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        qs = self._qsettings()
+        qs.setValue("geometry", self.saveGeometry())
+        qs.setValue("state", self.saveState())
+        qs.sync()
+        self.settings.save()
+        self.worker.shutdown()
+        self.autosave.close()

@@ -1,0 +1,101 @@
+"""The predictions panel: a headline guess plus a pyqtgraph bar chart of the top-5 classes.
+
+Below the model's confidence threshold the headline says "Not sure yet" and the bars turn
+grey; a dashed line marks the threshold on the chart.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+import pyqtgraph as pg  # noqa: E402
+from PySide6.QtCore import Qt, Signal  # noqa: E402
+from PySide6.QtGui import QColor, QFont  # noqa: E402
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget  # noqa: E402
+
+TOP_K = 5
+CONFIDENT = QColor(40, 90, 220)
+UNSURE = QColor(150, 150, 150)
+
+
+class PredictionPanel(QWidget):
+    """Shows one ``Prediction`` at a time; ``prediction_shown(request_id)`` after each."""
+
+    prediction_shown = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMinimumWidth(260)
+        self.headline = QLabel()
+        font = QFont(self.headline.font())
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.headline.setWordWrap(True)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+
+        pg.setConfigOptions(antialias=True, background="w", foreground="k")
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setXRange(0.0, 1.0, padding=0.02)
+        self.plot.setYRange(-0.6, TOP_K - 0.4, padding=0)
+        self.plot.setLabel("bottom", "probability")
+        self.plot.getAxis("left").setWidth(110)
+        self.plot.setMinimumHeight(200)
+        self.bars = pg.BarGraphItem(x0=[0.0] * TOP_K, y=list(range(TOP_K)), height=0.62,
+                                    width=[0.0] * TOP_K, brush=UNSURE, pen=None)
+        self.plot.addItem(self.bars)
+        self.threshold_line = pg.InfiniteLine(
+            pos=0.5, angle=90, pen=pg.mkPen((200, 60, 60), width=1.5, style=Qt.PenStyle.DashLine))
+        self.plot.addItem(self.threshold_line)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.detail)
+        layout.addWidget(self.plot, 1)
+        self.top: list[tuple[str, float]] = []
+        self.confident = False
+        self.show_empty()
+
+    def show_empty(self, text: str = "Draw something") -> None:
+        self.top, self.confident = [], False
+        self.headline.setText(text)
+        self.detail.setText("The model's top guesses appear here while you draw.")
+        self._set_bars([])
+
+    def show_message(self, headline: str, detail: str) -> None:
+        self.headline.setText(headline)
+        self.detail.setText(detail)
+
+    def show_prediction(self, request_id: int, pred) -> None:
+        """Display ``pred`` (a core ``Prediction``)."""
+        self.top = [(str(label), float(p)) for label, p in pred.top[:TOP_K]]
+        self.confident = bool(pred.confident)
+        label, prob = self.top[0]
+        if self.confident:
+            self.headline.setText(f"{label}  {prob * 100:.0f}%")
+            self.detail.setText(f"{len(pred.leaf_boxes)} leaves, {pred.ms:.0f} ms")
+        else:
+            self.headline.setText("Not sure yet")
+            self.detail.setText(
+                f"Best guess: {label} ({prob * 100:.0f}%), below the "
+                f"{pred.threshold * 100:.0f}% confidence threshold. Keep drawing.")
+        self.threshold_line.setValue(float(pred.threshold))
+        self._set_bars(self.top)
+        self.prediction_shown.emit(request_id)
+
+    def _set_bars(self, top: list[tuple[str, float]]) -> None:
+        rows = list(top) + [("", 0.0)] * (TOP_K - len(top))
+        # rank 1 at the top of the chart
+        ys = [TOP_K - 1 - i for i in range(TOP_K)]
+        colour = CONFIDENT if self.confident else UNSURE
+        brushes = [pg.mkBrush(colour if i == 0 else colour.lighter(135)) for i in range(TOP_K)]
+        self.bars.setOpts(x0=[0.0] * TOP_K, y=ys, width=[p for _, p in rows], brushes=brushes)
+        ticks = [(y, f"{label} {p * 100:.0f}%" if label else "") for y, (label, p) in zip(ys, rows, strict=True)]
+        self.plot.getAxis("left").setTicks([ticks])

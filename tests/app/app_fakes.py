@@ -1,0 +1,106 @@
+"""Test doubles (a recognizer with the real one's interface, scripted dialogs) and helpers."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from visketch_core.errors import SketchError
+from visketch_core.inference import Prediction
+
+CLASSES = ["circle", "line", "square", "triangle", "star", "zigzag", "cat"]
+
+
+class FakeRecognizer:
+    """Answers by stroke count: 1 stroke -> not confident; k >= 2 strokes -> CLASSES[k % C]
+    with 0.7. Leaves: the sketch's bounding box cut into 2 x 2 boxes (level 1)."""
+
+    def __init__(self, delay_ms: float = 0.0, device_name: str = "CPU"):
+        self.classes = list(CLASSES)
+        self.threshold = 0.5
+        self.device_name = device_name
+        self.delay_ms = delay_ms
+        self.calls: list[int] = []  # stroke count of each classified sketch
+        self.fail_next = 0  # raise on the next N calls
+        self.lock = threading.Lock()
+
+    def classify(self, sketch, top_k: int = 5) -> Prediction:
+        t0 = time.perf_counter()
+        if self.delay_ms:
+            time.sleep(self.delay_ms / 1000.0)
+        with self.lock:
+            self.calls.append(len(sketch.strokes))
+            if self.fail_next:
+                self.fail_next -= 1
+                raise RuntimeError("boom in the model")
+        if sketch.is_empty:
+            raise SketchError("the sketch is empty")
+        n, c = len(sketch.strokes), len(self.classes)
+        probs = np.full(c, 0.0, np.float32)
+        main = n % c
+        if n >= 2:
+            probs[:] = 0.3 / (c - 1)
+            probs[main] = 0.7
+        else:
+            probs[:] = 0.7 / (c - 1)
+            probs[main] = 0.3
+        x0, y0, x1, y1 = sketch.bounds()
+        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+        boxes = np.array([[x0, y0, mx, my], [mx, y0, x1 + 1, my], [x0, my, mx, y1 + 1],
+                          [mx, my, x1 + 1, y1 + 1]], np.float32)
+        weights = np.array([0.4, 0.3, 0.2, 0.1], np.float32)
+        votes = np.tile(probs, (4, 1))
+        votes[1] = np.roll(probs, 1)
+        order = np.argsort(-probs)[:top_k]
+        top = [(self.classes[j], float(probs[j])) for j in order]
+        return Prediction(classes=self.classes, probs=probs, top=top, leaf_boxes=boxes,
+                          leaf_levels=np.ones(4, np.int64), leaf_weights=weights,
+                          leaf_votes=votes, confident=top[0][1] >= self.threshold,
+                          threshold=self.threshold, ms=(time.perf_counter() - t0) * 1e3)
+
+
+class FakeDialogs:
+    """Scripted answers to the window's questions; records what was asked."""
+
+    def __init__(self):
+        self.save_answer = "discard"
+        self.next_path: str | None = None
+        self.pick: int | None = 0
+        self.asked: list[str] = []
+
+    def open_path(self, title, folder, filters=""):
+        self.asked.append("open")
+        return self.next_path
+
+    def save_path(self, title, start, filters, default_suffix=".visketch"):
+        self.asked.append("save")
+        return self.next_path
+
+    def ask_save_changes(self, name):
+        self.asked.append("save_changes")
+        return self.save_answer
+
+    def pick_sketch(self, sketches, more):
+        self.asked.append(f"pick:{len(sketches)}")
+        return self.pick
+
+
+def draw(canvas, points, wait_ms: int = 2, release: bool = True) -> None:
+    """Draw one stroke with real mouse events through widget coordinates ``points``."""
+    pts = [QPoint(int(x), int(y)) for x, y in points]
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])
+    for p in pts[1:]:
+        QTest.mouseMove(canvas, p)
+        if wait_ms:
+            QTest.qWait(wait_ms)
+    if release:
+        QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                           pts[-1])
+
+
+def line(x0, y0, x1, y1, n: int = 12):
+    return [(x0 + (x1 - x0) * i / (n - 1), y0 + (y1 - y0) * i / (n - 1)) for i in range(n)]

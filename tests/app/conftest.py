@@ -1,0 +1,65 @@
+"""App tests: offscreen Qt, private config/data folders, a fake recognizer, a qasync loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import pytest  # noqa: E402
+from app_fakes import FakeDialogs, FakeRecognizer  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def app_dirs(tmp_path, monkeypatch):
+    """Settings and autosaves go to this test's own folders."""
+    cfg, data = tmp_path / "config", tmp_path / "data"
+    monkeypatch.setenv("VISKETCH_CONFIG_DIR", str(cfg))
+    monkeypatch.setenv("VISKETCH_DATA_DIR", str(data))
+    return cfg, data
+
+
+@pytest.fixture(scope="session")
+def aloop(qapp):
+    """The qasync loop; run a window's coroutines with ``aloop.run_until_complete``."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+
+
+@pytest.fixture
+def recognizer():
+    return FakeRecognizer()
+
+
+@pytest.fixture
+def make_window(qtbot, aloop, recognizer):
+    """make_window(factory=None, load=True, **kwargs) -> a shown MainWindow with FakeDialogs."""
+    from app.main_window import MainWindow
+
+    made = []
+
+    def make(factory=None, load=True, **kwargs):
+        asyncio.set_event_loop(aloop)
+        w = MainWindow(recognizer_factory=factory or (lambda device: recognizer),
+                       dialogs=kwargs.pop("dialogs", None) or FakeDialogs(), **kwargs)
+        qtbot.addWidget(w)
+        made.append(w)
+        w.show()
+        qtbot.waitExposed(w)
+        if load:
+            assert aloop.run_until_complete(w.load_model()), w.model_error
+        return w
+
+    yield make
+    for w in made:
+        w.shutdown()
+

@@ -1,0 +1,3 @@
+from visketch_core.cli import main
+
+raise SystemExit(main())

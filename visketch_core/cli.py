@@ -1,0 +1,275 @@
+"""`visketch ...`: the command line (a stable contract; see docs/cli.md).
+
+Errors are one line on stderr and a non-zero exit, never a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from visketch_core.errors import ModelError, SketchError
+
+PROG = "visketch"
+
+
+def _err(msg: str) -> None:
+    print(f"{PROG}: error: {msg}", file=sys.stderr)
+
+
+class _Errors:
+    """Collects per-sketch input errors: prints each as one line, remembers there were some."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, err: Exception) -> None:
+        self.count += 1
+        _err(str(err))
+
+
+def _iter_inputs(paths: list[str], errors: _Errors):
+    from visketch_core.sketch.io import read_sketches
+
+    for p in paths:
+        try:
+            for i, sk in enumerate(read_sketches(p, on_error=errors)):
+                yield p, i, sk
+        except SketchError as exc:
+            errors(exc)
+
+
+# -- commands ---------------------------------------------------------------------------
+def cmd_app(args: argparse.Namespace) -> int:
+    from app.main import main as app_main
+
+    argv = list(args.app_args)
+    return int(app_main(argv) or 0)
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from visketch_core.inference import Recognizer
+
+    rec = Recognizer.load(args.model, device=args.device, threads=args.threads)
+    errors = _Errors()
+    for path, i, sk in _iter_inputs(args.inputs, errors):
+        try:
+            pred = rec.classify(sk, top_k=args.top)
+        except SketchError as exc:
+            errors(SketchError(f"sketch {i}: {exc.message}", path=path))
+            continue
+        if args.jsonl:
+            print(json.dumps({"input": path, "index": i, "label": pred.label,
+                              "top": [[n, round(p, 6)] for n, p in pred.top],
+                              "leaves": int(len(pred.leaf_weights)), "ms": round(pred.ms, 3)}),
+                  flush=True)
+        else:
+            top = ", ".join(f"{n} {p:.2f}" for n, p in pred.top)
+            sure = "" if pred.confident else "  (not sure)"
+            print(f"{path}[{i}]: {top}{sure}")
+    return 1 if errors.count else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from visketch_core.sketch.io import read_sketch, write_sketch
+
+    sk = read_sketch(args.input, index=args.index)
+    write_sketch(sk, args.out)
+    print(args.out)
+    return 0
+
+
+def cmd_quadtree(args: argparse.Namespace) -> int:
+    import cv2
+
+    from visketch_core.geometry import GeometryConfig, build_quadtree, render
+    from visketch_core.geometry.draw import draw_quadtree
+    from visketch_core.sketch.io import read_sketch
+    from visketch_core.sketch.model import normalise
+
+    cfg = GeometryConfig()
+    sk = read_sketch(args.input, index=args.index)
+    if sk.is_empty:
+        raise SketchError("the sketch is empty", path=args.input)
+    ink = render(normalise(sk, cfg.size, cfg.margin), cfg.size, cfg.line_width)
+    tree = build_quadtree(ink, cfg)
+    img = draw_quadtree(ink, tree)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(out), img):
+        raise SketchError("could not write image", path=out)
+    print(json.dumps({"out": str(out), "leaves": len(tree),
+                      "levels": {int(k): int((tree.level == k).sum()) for k in set(tree.level)}}))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    import torch
+
+    from visketch_core import __version__
+    from visketch_core.models.device import pick_device
+    from visketch_core.paths import models_dir
+
+    models = {}
+    for f in sorted(models_dir().glob("*.pt")):
+        try:
+            from visketch_core.models.checkpoint import read_checkpoint
+
+            blob = read_checkpoint(f)
+            models[f.name] = {"kind": blob["kind"], "classes": len(blob.get("classes", []))}
+        except ModelError as exc:
+            models[f.name] = {"error": str(exc)}
+    classes = []
+    clf = models_dir() / "classifier.pt"
+    if clf.exists():
+        try:
+            from visketch_core.models.checkpoint import read_checkpoint
+
+            classes = read_checkpoint(clf)["classes"]
+        except ModelError:
+            pass
+    print(json.dumps({"version": __version__, "torch": torch.__version__,
+                      "device": str(pick_device("auto")), "models_dir": str(models_dir()),
+                      "models": models, "classes": classes}, indent=2))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    if args.what != "classifier":
+        _err(f"training {args.what!r} is not available in this version")
+        return 2
+    from visketch_core.models.classifier import ClassifierConfig
+    from visketch_core.models.context_encoder import ContextEncoderConfig
+    from visketch_core.train.classifier import train_classifier
+    from visketch_core.train.loop import TrainConfig
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    enc = ContextEncoderConfig(dim=args.dim, layers=args.layers, heads=args.heads,
+                               use_context=not args.leaf_only)
+    cfg = ClassifierConfig(encoder=enc, pooling=args.pooling)
+    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                       warmup_steps=args.warmup, seed=args.seed, workers=args.workers,
+                       max_steps=args.max_steps)
+    best = train_classifier(args.data, args.out, model_cfg=cfg, train_cfg=tcfg,
+                            binary=args.binary, resume=args.resume,
+                            limit_per_class=args.limit_per_class, device=args.device,
+                            log=lambda s: print(s, file=sys.stderr, flush=True))
+    print(json.dumps(best))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.what != "classifier":
+        _err(f"evaluating {args.what!r} is not available in this version")
+        return 2
+    from visketch_core.eval.classifier import evaluate_classifier
+
+    report = evaluate_classifier(args.model, args.data, split=args.split,
+                                 confusion_png=args.confusion, device=args.device)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def cmd_unavailable(args: argparse.Namespace) -> int:
+    _err(f"'{args.command}' needs the generation models, which this version does not ship")
+    return 2
+
+
+# -- parser -----------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description="ViSketch: sketch recognition and generation")
+    sub = p.add_subparsers(dest="command")
+
+    a = sub.add_parser("app", help="the desktop app", add_help=False)
+    a.add_argument("app_args", nargs=argparse.REMAINDER)
+    a.set_defaults(func=cmd_app)
+
+    c = sub.add_parser("classify", help="classify sketches")
+    c.add_argument("inputs", nargs="+")
+    c.add_argument("--top", type=int, default=5)
+    c.add_argument("--jsonl", action="store_true")
+    c.add_argument("--model", default=None, help="classifier checkpoint (default: shipped)")
+    c.add_argument("--device", default="auto")
+    c.add_argument("--threads", type=int, default=None)
+    c.set_defaults(func=cmd_classify)
+
+    e = sub.add_parser("export", help="convert a sketch to PNG or SVG (or ndjson, npz, .visketch)")
+    e.add_argument("input")
+    e.add_argument("--out", required=True)
+    e.add_argument("--index", type=int, default=0, help="which sketch of a multi-sketch file")
+    e.set_defaults(func=cmd_export)
+
+    q = sub.add_parser("quadtree", help="draw a sketch with its quadtree leaves")
+    q.add_argument("input")
+    q.add_argument("--out", required=True)
+    q.add_argument("--index", type=int, default=0)
+    q.set_defaults(func=cmd_quadtree)
+
+    i = sub.add_parser("info", help="version, device, models, classes")
+    i.set_defaults(func=cmd_info)
+
+    t = sub.add_parser("train", help="train a model")
+    t.add_argument("what", choices=["classifier", "tokenizer", "diffusion", "refiner"])
+    t.add_argument("--data", required=True, help="folder of <class>.ndjson files")
+    t.add_argument("--out", default="runs/classifier")
+    t.add_argument("--epochs", type=int, default=16)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--warmup", type=int, default=300)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--workers", type=int, default=1)
+    t.add_argument("--max-steps", type=int, default=0)
+    t.add_argument("--dim", type=int, default=96)
+    t.add_argument("--layers", type=int, default=2)
+    t.add_argument("--heads", type=int, default=4)
+    t.add_argument("--pooling", choices=["attention", "mean"], default="attention")
+    t.add_argument("--leaf-only", action="store_true", help="ablation: no multi-scale context")
+    t.add_argument("--binary", action="store_true", help="ablation: binary patches, not SDF")
+    t.add_argument("--limit-per-class", type=int, default=None)
+    t.add_argument("--resume", action="store_true")
+    t.add_argument("--device", default="auto")
+    t.add_argument("--threads", type=int, default=None)
+    t.set_defaults(func=cmd_train)
+
+    v = sub.add_parser("eval", help="evaluate a model")
+    v.add_argument("what", choices=["classifier", "generation"])
+    v.add_argument("--model", default=None)
+    v.add_argument("--data", default=None, help="folder of <class>.ndjson files")
+    v.add_argument("--split", default="test", choices=["val", "test"])
+    v.add_argument("--confusion", default=None, help="write the confusion matrix PNG here")
+    v.add_argument("--device", default="auto")
+    v.set_defaults(func=cmd_eval)
+
+    for name in ("generate", "complete"):
+        g = sub.add_parser(name, help=f"{name} sketches (needs the generation models)")
+        g.add_argument("rest", nargs=argparse.REMAINDER)
+        g.set_defaults(func=cmd_unavailable)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        argv = ["app"]
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        args = build_parser().parse_args(["app", *argv])
+    try:
+        return int(args.func(args) or 0)
+    except (SketchError, ModelError) as exc:
+        _err(str(exc))
+        return 2
+    except OSError as exc:
+        _err(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}".lstrip(": "))
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Data: fixed splits, augmentations, the preprocessed cache and the PyTorch dataset."""

@@ -1,0 +1,1 @@
+"""Models: attention layers, the context encoder, the classifier, checkpoints."""

@@ -1,0 +1,1 @@
+"""Training: one loop (schedules, clipping, checkpoints, DDP), one entry per model."""
