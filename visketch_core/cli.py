@@ -138,8 +138,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     if args.what != "classifier":
-        _err(f"training {args.what!r} is not available in this version")
-        return 2
+        try:
+            from visketch_core.generate.commands import train_main
+        except ImportError:
+            _err(f"training {args.what!r} is not available in this version")
+            return 2
+        return int(train_main(args.what, args.rest) or 0)
+    args = classifier_train_parser().parse_args(args.rest)
     from visketch_core.models.classifier import ClassifierConfig
     from visketch_core.models.context_encoder import ContextEncoderConfig
     from visketch_core.train.classifier import train_classifier
@@ -165,8 +170,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.what != "classifier":
-        _err(f"evaluating {args.what!r} is not available in this version")
-        return 2
+        try:
+            from visketch_core.generate.commands import eval_main
+        except ImportError:
+            _err(f"evaluating {args.what!r} is not available in this version")
+            return 2
+        return int(eval_main(args.rest) or 0)
+    v = argparse.ArgumentParser(prog=f"{PROG} eval classifier")
+    v.add_argument("--model", default=None, help="checkpoint (default: the shipped classifier)")
+    v.add_argument("--data", default=None, help="folder of <class>.ndjson files")
+    v.add_argument("--split", default="test", choices=["val", "test"])
+    v.add_argument("--confusion", default=None, help="write the confusion matrix PNG here")
+    v.add_argument("--device", default="auto")
+    args = v.parse_args(args.rest)
     from visketch_core.eval.classifier import evaluate_classifier
 
     report = evaluate_classifier(args.model, args.data, split=args.split,
@@ -213,8 +229,31 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="version, device, models, classes")
     i.set_defaults(func=cmd_info)
 
-    t = sub.add_parser("train", help="train a model")
-    t.add_argument("what", choices=["classifier", "tokenizer", "diffusion", "refiner"])
+    t = sub.add_parser("train", help="train a model (classifier, tokenizer, diffusion, refiner, judge)",
+                       add_help=False)
+    t.add_argument("what", choices=["classifier", "tokenizer", "diffusion", "refiner", "judge"])
+    t.add_argument("rest", nargs=argparse.REMAINDER)
+    t.set_defaults(func=cmd_train)
+
+    v = sub.add_parser("eval", help="evaluate a model (classifier, generation)", add_help=False)
+    v.add_argument("what", choices=["classifier", "generation"])
+    v.add_argument("rest", nargs=argparse.REMAINDER)
+    v.set_defaults(func=cmd_eval)
+
+    try:
+        from visketch_core.generate.commands import register
+    except ImportError:
+        for name in ("generate", "complete"):
+            g = sub.add_parser(name, help=f"{name} sketches (needs the generation models)")
+            g.add_argument("rest", nargs=argparse.REMAINDER)
+            g.set_defaults(func=cmd_unavailable)
+    else:
+        register(sub)
+    return p
+
+
+def classifier_train_parser() -> argparse.ArgumentParser:
+    t = argparse.ArgumentParser(prog=f"{PROG} train classifier")
     t.add_argument("--data", required=True, help="folder of <class>.ndjson files")
     t.add_argument("--out", default="runs/classifier")
     t.add_argument("--epochs", type=int, default=16)
@@ -234,22 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true")
     t.add_argument("--device", default="auto")
     t.add_argument("--threads", type=int, default=None)
-    t.set_defaults(func=cmd_train)
-
-    v = sub.add_parser("eval", help="evaluate a model")
-    v.add_argument("what", choices=["classifier", "generation"])
-    v.add_argument("--model", default=None)
-    v.add_argument("--data", default=None, help="folder of <class>.ndjson files")
-    v.add_argument("--split", default="test", choices=["val", "test"])
-    v.add_argument("--confusion", default=None, help="write the confusion matrix PNG here")
-    v.add_argument("--device", default="auto")
-    v.set_defaults(func=cmd_eval)
-
-    for name in ("generate", "complete"):
-        g = sub.add_parser(name, help=f"{name} sketches (needs the generation models)")
-        g.add_argument("rest", nargs=argparse.REMAINDER)
-        g.set_defaults(func=cmd_unavailable)
-    return p
+    return t
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from app_fakes import FakeRecognizer
 from app.live import LiveClassifier
 from app.worker import InferenceWorker
 from visketch_core.errors import ModelError
+from visketch_core.sketch.model import Sketch
 
 STROKES = [np.array([[0, 0], [10, 10]], np.float32), np.array([[0, 10], [10, 0]], np.float32)]
 
@@ -121,7 +122,7 @@ def test_live_classifier_drops_stale_and_cleared_answers(qtbot, worker):
     shown = []
     live.prediction_ready.connect(lambda rid, _p: shown.append(rid))
     qtbot.waitUntil(lambda: shown == [1], timeout=5000)
-    pred = rec.classify(__import__("visketch_core").sketch.Sketch(strokes=strokes))
+    pred = rec.classify(Sketch(strokes=strokes))
     w.prediction_ready.emit(5, pred)
     w.prediction_ready.emit(4, pred)  # older than what is shown: dropped
     assert shown == [1, 5]
