@@ -18,7 +18,7 @@ from visketch_core.geometry import GeometryConfig
 from visketch_core.models.checkpoint import read_checkpoint, save_checkpoint
 from visketch_core.models.classifier import ClassifierConfig, QuadtreeClassifier
 from visketch_core.models.device import pick_device
-from visketch_core.train.loop import Trainer, TrainConfig, init_distributed, replica_spread
+from visketch_core.train.loop import TrainConfig, Trainer, init_distributed, replica_spread
 
 
 @torch.inference_mode()

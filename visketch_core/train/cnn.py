@@ -11,7 +11,7 @@ from torch.utils.data import Dataset
 from visketch_core.data.augment import AugmentConfig, augment
 from visketch_core.data.corpus import Corpus
 from visketch_core.models.cnn import CNNConfig, SketchCNN, ink_batch, render_small
-from visketch_core.train.loop import Trainer, TrainConfig
+from visketch_core.train.loop import TrainConfig, Trainer
 
 
 class RenderDataset(Dataset):
@@ -56,9 +56,10 @@ class _Adapter(torch.nn.Module):
 
 
 @torch.inference_mode()
-def predict_cnn(model: SketchCNN, images: np.ndarray, device=torch.device("cpu"),
+def predict_cnn(model: SketchCNN, images: np.ndarray, device: torch.device | None = None,
                 batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """(probs (N, C), features (N, F)) for (N, S, S) ink images."""
+    device = device or torch.device("cpu")
     model.eval()
     probs, feats = [], []
     for i in range(0, len(images), batch_size):
@@ -69,11 +70,12 @@ def predict_cnn(model: SketchCNN, images: np.ndarray, device=torch.device("cpu")
 
 
 def train_cnn(train: Corpus, val: Corpus | None = None, *, cfg: CNNConfig | None = None,
-              train_cfg: TrainConfig | None = None, device=torch.device("cpu"),
+              train_cfg: TrainConfig | None = None, device: torch.device | None = None,
               callbacks=None) -> SketchCNN:
     """Train a SketchCNN on ``train`` (augmented); keeps the epoch best on ``val``."""
     from visketch_core.eval.metrics import balanced_accuracy
 
+    device = device or torch.device("cpu")
     cfg = replace(cfg or CNNConfig(), num_classes=len(train.classes))
     train_cfg = train_cfg or TrainConfig(epochs=20, batch_size=64, lr=2e-3, warmup_steps=100)
     model = SketchCNN(cfg)

@@ -1,0 +1,146 @@
+"""Recognition on the test split: the quadtree-context classifier against a plain CNN, and
+the ablations that test the paper's claims, trained on the same split with the same budget.
+
+    python benchmarks/classification.py                       # everything (hours on 2 CPU cores)
+    python benchmarks/classification.py --epochs 5 --variants visketch,leaf_only,binary,mean_pool,cnn
+    python benchmarks/classification.py --shipped-only         # shipped model: accuracy + latency
+
+Prints JSON: for every variant top-1, top-3, class-balanced top-1, ECE, accuracy after the
+first half of the strokes, and, for the shipped model, the "not sure" threshold's accuracy
+and single-sketch latency (median ms, 2 threads) for whole and 5/10/20-stroke sketches.
+Variants are trained with the same epochs, batch size, augmentations and seed; models
+are selected on the validation split and the test split is read once at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import ROOT, emit, machine
+
+VARIANTS = ("visketch", "leaf_only", "binary", "mean_pool", "cnn")
+
+
+def latency(rec, sketches, repeats: int = 3) -> dict:
+    """Median ms for one sketch, strokes in, probabilities out (whole and partial)."""
+    out = {}
+    for name, k in (("whole", None), ("5_strokes", 5), ("10_strokes", 10), ("20_strokes", 20)):
+        pool = [s if k is None else s.first_strokes(k) for s in sketches
+                if k is None or len(s.strokes) >= k][:150]
+        if not pool:
+            out[name] = {"n": 0}
+            continue
+        times = []
+        for _ in range(repeats):
+            for s in pool:
+                t0 = time.perf_counter()
+                rec.classify(s)
+                times.append((time.perf_counter() - t0) * 1000)
+        out[name] = {"n": len(pool), "median_ms": round(float(np.median(times)), 2),
+                     "p90_ms": round(float(np.percentile(times, 90)), 2)}
+    return out
+
+
+def train_variant(name: str, data: str, epochs: int, out: Path, seed: int) -> Path:
+    """Train one quadtree variant; returns its checkpoint path."""
+    from visketch_core.models.classifier import ClassifierConfig
+    from visketch_core.models.context_encoder import ContextEncoderConfig
+    from visketch_core.train.classifier import train_classifier
+    from visketch_core.train.loop import TrainConfig
+
+    enc = ContextEncoderConfig(dim=96, layers=2, heads=4, use_context=name != "leaf_only")
+    cfg = ClassifierConfig(encoder=enc, pooling="mean" if name == "mean_pool" else "attention")
+    tcfg = TrainConfig(epochs=epochs, batch_size=32, lr=1e-3, warmup_steps=300, seed=seed)
+    train_classifier(data, out / name, model_cfg=cfg, train_cfg=tcfg, binary=name == "binary",
+                     log=lambda s: None)
+    return out / name / "classifier.pt"
+
+
+def cnn_variant(data: str, epochs: int, seed: int) -> dict:
+    from visketch_core.data.augment import partial
+    from visketch_core.data.corpus import load_corpus
+    from visketch_core.eval.metrics import classification_report
+    from visketch_core.models.cnn import render_small
+    from visketch_core.train.cnn import predict_cnn, train_cnn
+    from visketch_core.train.loop import TrainConfig
+
+    train = load_corpus(data, "train")
+    val = load_corpus(data, "val", classes=train.classes)
+    test = load_corpus(data, "test", classes=train.classes)
+    t0 = time.perf_counter()
+    model = train_cnn(train, val, train_cfg=TrainConfig(epochs=epochs, batch_size=32, lr=2e-3,
+                                                        warmup_steps=300, seed=seed))
+    secs = time.perf_counter() - t0
+    labels = np.asarray(test.labels)
+    probs, _ = predict_cnn(model, np.stack([render_small(s) for s in test.sketches]))
+    rep = classification_report(probs, labels, train.classes)
+    half, _ = predict_cnn(model, np.stack([render_small(partial(s, 0.5)) for s in test.sketches]))
+    rep["partial_50"] = {"top1": classification_report(half, labels, train.classes)["top1"],
+                         "balanced_top1": classification_report(half, labels,
+                                                                train.classes)["balanced_top1"]}
+    rep["params"] = sum(p.numel() for p in model.parameters())
+    rep["train_seconds"] = round(secs, 1)
+    return rep
+
+
+def summarise(rep: dict) -> dict:
+    keep = ("n", "top1", "top3", "balanced_top1", "ece", "confidence_threshold",
+            "confident_accuracy", "confident_share", "partial_50", "params", "train_seconds")
+    return {k: rep[k] for k in keep if k in rep}
+
+
+def main() -> None:
+    import torch
+
+    from visketch_core.eval.classifier import evaluate_classifier
+    from visketch_core.paths import default_classifier_path, default_data_dir
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(default_data_dir()))
+    ap.add_argument("--epochs", type=int, default=16)
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--out", default=str(ROOT / "runs" / "bench_classification"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--shipped-only", action="store_true")
+    ap.add_argument("--confusion", default=str(ROOT / "docs" / "images" / "confusion.png"))
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    out = Path(args.out)
+    result: dict = {"benchmark": "classification", "split": "test", "machine": machine()}
+
+    from visketch_core.data.corpus import load_corpus
+    from visketch_core.inference import Recognizer
+
+    Path(args.confusion).parent.mkdir(parents=True, exist_ok=True)
+    shipped = evaluate_classifier(default_classifier_path(), args.data, split="test",
+                                  confusion_png=args.confusion)
+    rec = Recognizer.load(threads=2)
+    test = load_corpus(args.data, "test", classes=rec.classes)
+    result["shipped"] = {**summarise(shipped), "confusion_png": args.confusion,
+                         "per_class_top1": shipped["per_class_top1"],
+                         "latency_2_threads": latency(rec, test.sketches)}
+    if not args.shipped_only:
+        result["budget"] = {"epochs": args.epochs, "batch_size": 32, "seed": args.seed}
+        variants = {}
+        for name in args.variants.split(","):
+            t0 = time.perf_counter()
+            if name == "cnn":
+                variants[name] = cnn_variant(args.data, args.epochs, args.seed)
+            else:
+                ckpt = train_variant(name, args.data, args.epochs, out, args.seed)
+                variants[name] = summarise(evaluate_classifier(ckpt, args.data, split="test"))
+                variants[name]["train_seconds"] = round(time.perf_counter() - t0, 1)
+            print(json.dumps({name: variants[name]}), flush=True)
+        result["variants"] = variants
+        if "visketch" in variants and "cnn" in variants:
+            d = variants["visketch"]["balanced_top1"] - variants["cnn"]["balanced_top1"]
+            result["visketch_minus_cnn_balanced_top1"] = round(d, 4)
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()
