@@ -163,6 +163,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     best = train_classifier(args.data, args.out, model_cfg=cfg, train_cfg=tcfg,
                             binary=args.binary, resume=args.resume,
                             limit_per_class=args.limit_per_class, device=args.device,
+                            cache_dir=args.cache, cache_views=args.cache_views,
                             log=lambda s: print(s, file=sys.stderr, flush=True))
     print(json.dumps(best))
     return 0
@@ -271,6 +272,9 @@ def classifier_train_parser() -> argparse.ArgumentParser:
     t.add_argument("--binary", action="store_true", help="ablation: binary patches, not SDF")
     t.add_argument("--limit-per-class", type=int, default=None)
     t.add_argument("--resume", action="store_true")
+    t.add_argument("--cache", default=None, help="folder for cached preprocessed views")
+    t.add_argument("--cache-views", type=int, default=4,
+                   help="cached views: the clean sketches + fixed augmentations")
     t.add_argument("--device", default="auto")
     t.add_argument("--threads", type=int, default=None)
     return t

@@ -23,10 +23,10 @@ def binarise(ctx: Contexts) -> Contexts:
 class SketchDataset(Dataset):
     """Items are (Contexts, label index).
 
-    With ``augment`` set, each access draws a fresh random augmentation (seeded by
-    ``seed``, the index and an epoch counter), so epochs see different geometry.
-    Without it, contexts come from ``cache`` (a ContextCache) when given, else are
-    computed once and kept in memory.
+    With a ``cache`` (a ContextCache), contexts are read from it: view ``epoch % views``
+    (view 0 is the clean sketch, others fixed augmentations), so no geometry is recomputed.
+    Else, with ``augment`` set, each access draws a fresh random augmentation (seeded by
+    ``seed``, the index and the epoch); without it, contexts are computed once and kept.
     """
 
     def __init__(self, sketches: Sequence[Sketch], labels: Sequence[int],
@@ -50,6 +50,8 @@ class SketchDataset(Dataset):
         self.epoch = epoch
 
     def contexts(self, i: int) -> Contexts:
+        if self.cache is not None:
+            return self.cache.get(i, self.epoch % self.cache.views)
         if self.augment is not None:
             rng = np.random.default_rng((self.seed, self.epoch, i))
             sk = augment(self.sketches[i], rng, self.augment)
@@ -59,8 +61,6 @@ class SketchDataset(Dataset):
 
             geo = replace(geo, line_width=float(rng.uniform(lo, hi)))
             return preprocess(sk, geo)
-        if self.cache is not None:
-            return self.cache[i]
         if i not in self._memo:
             self._memo[i] = preprocess(self.sketches[i], self.geometry)
         return self._memo[i]

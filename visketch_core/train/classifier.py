@@ -39,9 +39,14 @@ def train_classifier(data_dir: str | Path, out_dir: str | Path, *,
                      geometry: GeometryConfig | None = None,
                      binary: bool = False, resume: bool = False,
                      limit_per_class: int | None = None, device: str = "auto",
+                     cache_dir: str | Path | None = None, cache_views: int = 4,
                      log=print) -> dict:
     """Train, keep the best epoch on validation, write ``out_dir/classifier.pt`` and
-    ``out_dir/metrics.json``. Returns the validation metrics of the best epoch."""
+    ``out_dir/metrics.json``. Returns the validation metrics of the best epoch.
+
+    With ``cache_dir``, training reads ``cache_views`` cached views (the clean sketches and
+    fixed augmentations, cycled by epoch) instead of augmenting afresh every epoch.
+    """
     out_dir = Path(out_dir)
     dev = pick_device(device)
     info = init_distributed(dev)
@@ -55,9 +60,17 @@ def train_classifier(data_dir: str | Path, out_dir: str | Path, *,
     val = load_corpus(data_dir, "val", classes=train.classes, limit_per_class=limit_per_class)
     model_cfg = replace(model_cfg or ClassifierConfig(), num_classes=len(train.classes))
     model = QuadtreeClassifier(model_cfg)
+    train_cache = val_cache = None
+    if cache_dir is not None:
+        from visketch_core.data.cache import ContextCache
+
+        train_cache = ContextCache.open_or_build(cache_dir, train.sketches, geometry,
+                                                 AugmentConfig(), views=cache_views,
+                                                 seed=train_cfg.seed, log=log)
+        val_cache = ContextCache.open_or_build(cache_dir, val.sketches, geometry, log=log)
     ds = SketchDataset(train.sketches, train.labels, geometry, augment=AugmentConfig(),
-                       seed=train_cfg.seed, binary=binary)
-    val_ds = SketchDataset(val.sketches, val.labels, geometry, binary=binary)
+                       seed=train_cfg.seed, binary=binary, cache=train_cache)
+    val_ds = SketchDataset(val.sketches, val.labels, geometry, binary=binary, cache=val_cache)
     labels = np.asarray(train.labels)
     best = {"balanced_top1": -1.0}
     history: list[dict] = []
