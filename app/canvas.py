@@ -80,7 +80,10 @@ class SketchCanvas(QWidget):
 
         self._scale = 1.0
         self._offset = QPointF(0.0, 0.0)
-        self._cache: QPixmap | None = None
+        self._auto_fit = False
+        self._cache: QPixmap | None = None  # the finished strokes
+        self._under: QPixmap | None = None  # heatmap layer
+        self._over: QPixmap | None = None  # quadtree layer
         self._points: list[tuple[float, float]] = []
         self._times: list[float] = []
         self._t0 = 0.0
@@ -111,6 +114,7 @@ class SketchCanvas(QWidget):
         return self._scale
 
     def set_view(self, scale: float, offset: QPointF) -> None:
+        self._auto_fit = False  # the user chose a view: keep it on resize
         self._scale = float(min(max(scale, MIN_SCALE), MAX_SCALE))
         self._offset = QPointF(offset)
         self._invalidate()
@@ -138,6 +142,7 @@ class SketchCanvas(QWidget):
         scale = min(avail_w / w, avail_h / h, 4.0)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         self.set_view(scale, QPointF(self.width() / 2 - cx * scale, self.height() / 2 - cy * scale))
+        self._auto_fit = True  # refit when the widget is resized, until the user zooms or pans
 
     # -- state set by the window -----------------------------------------------------
     def set_pen_width(self, width: float) -> None:
@@ -152,12 +157,12 @@ class SketchCanvas(QWidget):
     def set_prediction(self, prediction) -> None:
         self.prediction = prediction
         self._update_hover(self._hover_pos)
-        self.update()
+        self._invalidate_overlays()
 
     def set_overlays(self, flags: overlays.OverlayFlags) -> None:
         self.flags = flags
         self._update_hover(self._hover_pos)
-        self.update()
+        self._invalidate_overlays()
 
     def set_replay(self, strokes: list[np.ndarray] | None) -> None:
         """Show these strokes instead of the document (None: back to the document)."""
@@ -333,8 +338,10 @@ class SketchCanvas(QWidget):
             super().keyPressEvent(e)
 
     def resizeEvent(self, e) -> None:  # noqa: N802
-        self._cache = None
+        self._cache = self._under = self._over = None
         super().resizeEvent(e)
+        if self._auto_fit and self._mode != "draw":
+            self.fit_view()
 
     # -- hover -------------------------------------------------------------------------
     def _update_hover(self, pos: QPointF | None) -> None:
@@ -361,7 +368,11 @@ class SketchCanvas(QWidget):
         return pen
 
     def _invalidate(self, *_args) -> None:
-        self._cache = None
+        self._cache = self._under = self._over = None
+        self.update()
+
+    def _invalidate_overlays(self) -> None:
+        self._under = self._over = None
         self.update()
 
     def _on_inserted(self, index: int) -> None:
@@ -394,29 +405,53 @@ class SketchCanvas(QWidget):
             self._cache = pm
         return self._cache
 
+    def _layer(self, paint) -> QPixmap:
+        """A transparent widget-sized pixmap painted by ``paint(painter)``."""
+        dpr = self.devicePixelRatioF()
+        pm = QPixmap(max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)))
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setTransform(self.transform())
+        paint(p)
+        p.end()
+        return pm
+
+    def _overlay_layers(self) -> tuple[QPixmap | None, QPixmap | None]:
+        """(under the ink: heatmap, over the ink: quadtree), cached until the prediction,
+        the view or the flags change, so a frame while drawing costs a few blits."""
+        pred = self.prediction
+        if pred is None or not len(pred.leaf_boxes):
+            return None, None
+        if self._under is None and self.flags.heatmap:
+            self._under = self._layer(
+                lambda p: overlays.paint_heatmap(p, pred.leaf_boxes, pred.leaf_weights))
+        if self._over is None and self.flags.quadtree:
+            self._over = self._layer(
+                lambda p: overlays.paint_quadtree(p, pred.leaf_boxes, pred.leaf_levels))
+        return (self._under if self.flags.heatmap else None,
+                self._over if self.flags.quadtree else None)
+
     def paintEvent(self, e) -> None:  # noqa: N802
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(255, 255, 255))
-        pred = self.prediction if self._replay is None else None
-        if pred is not None and self.flags.heatmap and len(pred.leaf_boxes):
-            p.setTransform(self.transform())
-            overlays.paint_heatmap(p, pred.leaf_boxes, pred.leaf_weights)
-            p.resetTransform()
+        under, over = self._overlay_layers()
+        if under is not None:
+            p.drawPixmap(0, 0, under)
         p.drawPixmap(0, 0, self._ensure_cache())
         if self._mode == "draw" and self._points:
             self._paint_strokes(p, [np.asarray(self._points, dtype=np.float32)])
-        if pred is not None:
-            p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            p.resetTransform()
+        if over is not None:
+            p.drawPixmap(0, 0, over)
+        pred, i = self.prediction, self._hover_leaf
+        if pred is not None and self.flags.leaf_votes and 0 <= i < len(pred.leaf_boxes):
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             p.setTransform(self.transform())
-            if self.flags.quadtree and len(pred.leaf_boxes):
-                overlays.paint_quadtree(p, pred.leaf_boxes, pred.leaf_levels)
-            i = self._hover_leaf
-            if self.flags.leaf_votes and 0 <= i < len(pred.leaf_boxes):
-                p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-                overlays.paint_hovered_leaf(p, pred.leaf_boxes[i], int(pred.leaf_levels[i]))
-                title = f"leaf {i}  weight {float(pred.leaf_weights[i]) * 100:.1f}%"
-                overlays.paint_vote_card(p, self._hover_pos or QPointF(), title,
-                                         pred.leaf_top(i, 3), QRectF(self.rect()))
+            overlays.paint_hovered_leaf(p, pred.leaf_boxes[i], int(pred.leaf_levels[i]))
+            title = f"leaf {i}  weight {float(pred.leaf_weights[i]) * 100:.1f}%"
+            overlays.paint_vote_card(p, self._hover_pos or QPointF(), title,
+                                     pred.leaf_top(i, 3), QRectF(self.rect()))
             p.resetTransform()
         if self.tool == "eraser" and self._hover_pos is not None:
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)

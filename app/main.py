@@ -85,9 +85,13 @@ async def screenshot(window, path: str | None, index: int | None, out: str,
     loop = asyncio.get_running_loop()
     first = loop.create_future()
 
-    def settle(ok: bool, message: str = "") -> None:
+    def settle_now(ok: bool, message: str) -> None:
         if not first.done():
             first.set_result((ok, message))
+
+    def settle(ok: bool, message: str = "") -> None:
+        # plain functions connected to the worker's signals run on the worker's thread
+        loop.call_soon_threadsafe(settle_now, ok, message)
 
     window.panel.prediction_shown.connect(lambda _rid: settle(True))
     window.live.failed.connect(lambda _rid, msg: settle(False, f"classification failed: {msg}"))
@@ -101,6 +105,8 @@ async def screenshot(window, path: str | None, index: int | None, out: str,
             ok, message = await asyncio.wait_for(first, timeout)
         except asyncio.TimeoutError:
             ok, message = False, f"no prediction within {timeout:g} s"
+    if window.message_bar.level == "info":
+        window.message_bar.dismiss()  # "Opened ..." is noise in a picture for the docs
     await asyncio.sleep(0.3)  # let the chart and overlays paint
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(out):

@@ -133,11 +133,16 @@ class MainWindow(QMainWindow):
 
     async def load_model(self) -> bool:
         """(Re)load the recognizer on the worker thread; True when it is ready."""
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+
+        def settle(ok: bool) -> None:
+            if not fut.done():
+                fut.set_result(ok)
 
         def done(*args) -> None:
-            if not fut.done():
-                fut.set_result(len(args) == 2)  # model_loaded(device, classes) vs failed(msg)
+            # a plain function connected to the worker's signal runs on the worker's thread
+            loop.call_soon_threadsafe(settle, len(args) == 2)  # loaded(device, classes)
 
         self.worker.model_loaded.connect(done)
         self.worker.model_failed.connect(done)
@@ -217,9 +222,9 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(action)
         self.recent_menu.setEnabled(bool(self.settings.recent_files))
 
-    def show_error(self, text: str) -> None:
+    def show_error(self, text: str, timeout_ms: int = 0) -> None:
         log.warning("%s", text)
-        self.message_bar.show_message(text, "error")
+        self.message_bar.show_message(text, "error", timeout_ms=timeout_ms)
         self.statusBar().showMessage(text, 8000)
 
     def show_info(self, text: str) -> None:
@@ -299,8 +304,6 @@ class MainWindow(QMainWindow):
         self.canvas.set_prediction(pred)
         self.status_latency.setText(f"Model: {pred.ms:.0f} ms")
         self.status_leaves.setText(f"Leaves: {len(pred.leaf_boxes)}")
-        if self.message_bar.level == "error" and self.message_bar.text().startswith("Classif"):
-            self.message_bar.dismiss()
 
     def _on_cleared(self) -> None:
         self.latest_prediction = None
@@ -309,7 +312,7 @@ class MainWindow(QMainWindow):
         self.status_leaves.setText("Leaves: -")
 
     def _on_request_failed(self, rid: int, message: str) -> None:
-        self.show_error(f"Classification failed: {message}")
+        self.show_error(f"Classification failed: {message}", timeout_ms=10000)
 
     def _on_model_loaded(self, device: str, classes: list) -> None:
         self.device_name, self.model_error = device, ""

@@ -69,16 +69,17 @@ def paint_heatmap(p: QPainter, boxes: np.ndarray, weights: np.ndarray) -> None:
 
 
 def paint_quadtree(p: QPainter, boxes: np.ndarray, levels: np.ndarray) -> None:
-    """Outline each leaf in its depth's colour (cosmetic 1 px lines)."""
+    """Outline each leaf in its depth's colour (cosmetic lines; one call per depth)."""
     p.save()
     p.setBrush(Qt.BrushStyle.NoBrush)
-    for box, level in zip(boxes, levels, strict=True):
-        c = QColor(depth_colour(level))
+    levels = np.asarray(levels)
+    for level in np.unique(levels):
+        c = QColor(depth_colour(int(level)))
         c.setAlpha(170)
         pen = QPen(c, 1.2)
         pen.setCosmetic(True)
         p.setPen(pen)
-        p.drawRect(_rect(box))
+        p.drawRects([_rect(b) for b in boxes[levels == level]])
     p.restore()
 
 

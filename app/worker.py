@@ -10,6 +10,8 @@ worker: each one becomes a one-line message in ``request_failed`` or ``model_fai
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,11 +28,17 @@ log = logging.getLogger(__name__)
 RecognizerFactory = Callable[[str], Any]
 
 
+def inference_threads() -> int:
+    """CPU threads for the model: half the cores (at most 4), so that the GUI thread and
+    the rest of the machine keep a core; spinning extra threads only adds jitter here."""
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
 def load_shipped_recognizer(device: str) -> Any:
     """The default factory: the shipped classifier on the chosen device."""
     from visketch_core.inference import Recognizer
 
-    return Recognizer.load(device=device)
+    return Recognizer.load(device=device, threads=inference_threads())
 
 
 def one_line(exc: BaseException) -> str:
@@ -41,6 +49,17 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, (SketchError, ModelError)) and text:
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _lower_this_threads_priority(nice: int = 5) -> None:
+    """Linux ignores QThread priorities for normal threads, but a thread's nice value
+    works: on a busy machine the GUI thread then wins the CPU over the model."""
+    if sys.platform.startswith("linux") and hasattr(os, "setpriority"):
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), nice))
+        except OSError:
+            pass
 
 
 class InferenceWorker(QObject):
@@ -77,7 +96,7 @@ class InferenceWorker(QObject):
         thread.setObjectName("InferenceWorker")
         worker.moveToThread(thread)
         worker.thread_ = thread
-        thread.start()
+        thread.start(QThread.Priority.LowPriority)  # the pen comes first
         return worker
 
     # -- called from the GUI thread -----------------------------------------------
@@ -111,6 +130,7 @@ class InferenceWorker(QObject):
     # -- worker thread ---------------------------------------------------------------
     @Slot(str)
     def _load(self, device: str) -> None:
+        _lower_this_threads_priority()
         try:
             self._recognizer = None
             rec = self._factory(device)

@@ -52,9 +52,10 @@ def train_variant(name: str, data: str, epochs: int, out: Path, seed: int) -> Pa
     from visketch_core.train.classifier import train_classifier
     from visketch_core.train.loop import TrainConfig
 
-    enc = ContextEncoderConfig(dim=96, layers=2, heads=4, use_context=name != "leaf_only")
+    # the shipped model's config (the defaults), changing only what the ablation tests
+    enc = ContextEncoderConfig(use_context=name != "leaf_only")
     cfg = ClassifierConfig(encoder=enc, pooling="mean" if name == "mean_pool" else "attention")
-    tcfg = TrainConfig(epochs=epochs, batch_size=32, lr=1e-3, warmup_steps=300, seed=seed)
+    tcfg = TrainConfig(epochs=epochs, seed=seed)
     train_classifier(data, out / name, model_cfg=cfg, train_cfg=tcfg, binary=name == "binary",
                      log=lambda s: None)
     return out / name / "classifier.pt"
@@ -72,8 +73,7 @@ def cnn_variant(data: str, epochs: int, seed: int) -> dict:
     val = load_corpus(data, "val", classes=train.classes)
     test = load_corpus(data, "test", classes=train.classes)
     t0 = time.perf_counter()
-    model = train_cnn(train, val, train_cfg=TrainConfig(epochs=epochs, batch_size=32, lr=2e-3,
-                                                        warmup_steps=300, seed=seed))
+    model = train_cnn(train, val, train_cfg=TrainConfig(epochs=epochs, seed=seed))
     secs = time.perf_counter() - t0
     labels = np.asarray(test.labels)
     probs, _ = predict_cnn(model, np.stack([render_small(s) for s in test.sketches]))
@@ -101,7 +101,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(default_data_dir()))
-    ap.add_argument("--epochs", type=int, default=16)
+    ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--out", default=str(ROOT / "runs" / "bench_classification"))
     ap.add_argument("--seed", type=int, default=0)

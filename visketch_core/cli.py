@@ -155,8 +155,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     enc = ContextEncoderConfig(dim=args.dim, layers=args.layers, heads=args.heads,
-                               use_context=not args.leaf_only)
-    cfg = ClassifierConfig(encoder=enc, pooling=args.pooling)
+                               dropout=args.dropout, use_context=not args.leaf_only)
+    cfg = ClassifierConfig(encoder=enc, pooling=args.pooling, dropout=args.dropout)
     tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                        warmup_steps=args.warmup, seed=args.seed, workers=args.workers,
                        max_steps=args.max_steps)
@@ -257,16 +257,17 @@ def classifier_train_parser() -> argparse.ArgumentParser:
     t = argparse.ArgumentParser(prog=f"{PROG} train classifier")
     t.add_argument("--data", required=True, help="folder of <class>.ndjson files")
     t.add_argument("--out", default="runs/classifier")
-    t.add_argument("--epochs", type=int, default=16)
+    t.add_argument("--epochs", type=int, default=20)
     t.add_argument("--batch-size", type=int, default=32)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--warmup", type=int, default=300)
+    t.add_argument("--lr", type=float, default=1.5e-3)
+    t.add_argument("--warmup", type=int, default=200)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--workers", type=int, default=1)
     t.add_argument("--max-steps", type=int, default=0)
     t.add_argument("--dim", type=int, default=96)
     t.add_argument("--layers", type=int, default=2)
     t.add_argument("--heads", type=int, default=4)
+    t.add_argument("--dropout", type=float, default=0.0)
     t.add_argument("--pooling", choices=["attention", "mean"], default="attention")
     t.add_argument("--leaf-only", action="store_true", help="ablation: no multi-scale context")
     t.add_argument("--binary", action="store_true", help="ablation: binary patches, not SDF")

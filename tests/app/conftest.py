@@ -33,6 +33,7 @@ def aloop(qapp):
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     yield loop
+    loop.close()  # stops its executor threads before Qt is torn down
 
 
 @pytest.fixture

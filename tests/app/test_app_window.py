@@ -120,13 +120,14 @@ def test_coordinates_do_not_depend_on_zoom(qtbot, make_window):
 def test_worker_exception_shows_a_message_and_the_app_goes_on(qtbot, make_window, recognizer):
     w = make_window()
     recognizer.fail_next = 1
-    draw(w.canvas, line(50, 50, 200, 50), wait_ms=0)
-    qtbot.waitUntil(lambda: "boom" in w.message_bar.text(), timeout=5000)
-    assert w.message_bar.text() == "Classification failed: RuntimeError: boom in the model"
-    assert w.message_bar.level == "error"
+    with qtbot.waitSignal(w.message_bar.shown, timeout=5000) as blocker:
+        draw(w.canvas, line(50, 50, 200, 50), wait_ms=0)
+    assert blocker.args == ["error", "Classification failed: RuntimeError: boom in the model"]
+    assert w.message_bar.text() == blocker.args[1]
     draw(w.canvas, line(50, 80, 200, 80))
-    wait_shown(qtbot, w, 2)
-    assert w.message_bar.text() == ""  # the next good answer clears the error
+    wait_shown(qtbot, w, 2)  # the worker lived on
+    assert w.panel.top[0][0] == CLASSES[2]
+    assert w.worker.thread_.isRunning()
 
 
 def test_missing_model_is_a_message_and_drawing_still_works(qtbot, make_window):
@@ -134,9 +135,10 @@ def test_missing_model_is_a_message_and_drawing_still_works(qtbot, make_window):
         raise ModelError("resources/models/classifier.pt: no such file")
 
     w = make_window(factory=factory, load=False)
-    with qtbot.waitSignal(w.worker.model_failed, timeout=5000):
-        w.worker.load("auto")
-    assert "Could not load the model" in w.message_bar.text()
+    w.worker.load("auto")
+    qtbot.waitUntil(lambda: "Could not load the model" in w.message_bar.text(), timeout=5000)
+    assert w.message_bar.text() == ("Could not load the model: "
+                                    "resources/models/classifier.pt: no such file")
     assert w.status_device.text() == "Device: no model"
     draw(w.canvas, line(50, 50, 200, 50))
     assert len(w.document) == 1
@@ -199,7 +201,7 @@ def test_settings_and_geometry_persist(qtbot, make_window):
     w = make_window()
     w.set_pen_width(9)
     w.actions_.heatmap.setChecked(True)
-    w.resize(900, 650)
+    w.resize(700, 500)  # fits the offscreen 800 x 600 screen
     w.close()
     assert window_state_path().is_file()
     s = AppSettings.load()
@@ -207,4 +209,61 @@ def test_settings_and_geometry_persist(qtbot, make_window):
     w2 = make_window()
     assert w2.canvas.pen_width == 9 and w2.actions_.heatmap.isChecked()
     assert w2.actions_.width_box.value() == 9
-    assert (w2.width(), w2.height()) == (900, 650)
+    assert (w2.width(), w2.height()) == (700, 500)
+
+
+def test_touch_and_tablet_strokes(qtbot, make_window):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+    from PySide6.QtWidgets import QApplication
+
+    w = make_window()
+    touch = QTest.createTouchDevice()
+    seq = QTest.touchEvent(w.canvas, touch)
+    seq.press(0, QPoint(60, 60), w.canvas).commit()
+    for x in range(70, 200, 10):
+        QTest.touchEvent(w.canvas, touch).move(0, QPoint(x, 60), w.canvas).commit()
+    QTest.touchEvent(w.canvas, touch).release(0, QPoint(200, 60), w.canvas).commit()
+    assert len(w.document) == 1
+    assert np.allclose(w.document.stroke(0).points[[0, -1]], [(60, 60), (200, 60)])
+
+    stylus = QPointingDevice("pen", 1, QInputDevice.DeviceType.Stylus,
+                             QPointingDevice.PointerType.Pen, QInputDevice.Capability.Position
+                             | QInputDevice.Capability.Pressure, 1, 3)
+
+    def tablet(kind, x, y):
+        pos = QPointF(x, y)
+        ev = QTabletEvent(kind, stylus, pos, w.canvas.mapToGlobal(pos), 0.7, 0.0, 0.0, 0.0,
+                          0.0, 0.0, Qt.KeyboardModifier.NoModifier,
+                          Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
+        QApplication.sendEvent(w.canvas, ev)
+        return ev.isAccepted()
+
+    assert tablet(QEvent.Type.TabletPress, 60, 150)
+    for x in range(70, 200, 10):
+        tablet(QEvent.Type.TabletMove, x, 150 + x / 10)
+    tablet(QEvent.Type.TabletRelease, 200, 170)
+    assert len(w.document) == 2
+    assert np.allclose(w.document.stroke(1).points[[0, -1]], [(60, 150), (200, 170)])
+    wait_shown(qtbot, w, 2)
+
+
+def test_force_cpu_reloads_the_model_on_the_cpu(qtbot, make_window, aloop, recognizer):
+    import asyncio
+
+    asked = []
+
+    def factory(device):
+        asked.append(device)
+        return recognizer
+
+    w = make_window(factory=factory)
+    assert asked == ["auto"]
+    w.actions_.cpu.setChecked(True)
+
+    async def reloaded():
+        while len(asked) < 2 or not w.live.ready:
+            await asyncio.sleep(0.01)
+
+    aloop.run_until_complete(asyncio.wait_for(reloaded(), 5))
+    assert asked == ["auto", "cpu"] and w.settings.device == "cpu"

@@ -19,7 +19,7 @@ class ClassifierConfig:
     encoder: ContextEncoderConfig = field(default_factory=ContextEncoderConfig)
     leaf_layers: int = 2
     leaf_heads: int = 4
-    dropout: float = 0.1
+    dropout: float = 0.0
     pooling: str = "attention"      # "attention" | "mean" (ablation)
     vote_weight: float = 0.3        # weight of the per-leaf vote loss
     label_smoothing: float = 0.1

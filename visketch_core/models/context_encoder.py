@@ -15,11 +15,11 @@ from visketch_core.models.layers import PatchEmbed, Transformer
 
 @dataclass(frozen=True)
 class ContextEncoderConfig:
-    dim: int = 64
-    layers: int = 3
+    dim: int = 96
+    layers: int = 2
     heads: int = 4
     mlp_ratio: float = 2.0
-    dropout: float = 0.1
+    dropout: float = 0.0      # see docs/method.md: dropout cost a third of CPU step time
     depth: int = 4          # quadtree levels; tokens per context = depth * 9 (+ CLS)
     patch: int = 32
     stem_width: int = 24

@@ -19,7 +19,7 @@ import torch.distributed as dist
 class TrainConfig:
     epochs: int = 20
     batch_size: int = 32
-    lr: float = 1e-3
+    lr: float = 1.5e-3
     min_lr_ratio: float = 0.05
     weight_decay: float = 0.05
     warmup_steps: int = 200
