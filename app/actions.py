@@ -39,7 +39,7 @@ def build_actions(w: MainWindow) -> SimpleNamespace:
         return action
 
     f = w.files
-    a.new = act("&New", lambda: f.new(), QKeySequence.StandardKey.New)
+    a.new = act("&New", _task(w, f.new), QKeySequence.StandardKey.New)
     a.open = act("&Open...", _task(w, f.open), "Ctrl+O")
     a.save = act("&Save", _task(w, f.save), "Ctrl+S")
     a.save_as = act("Save &As...", _task(w, lambda: f.save(ask=True)), "Ctrl+Shift+S")

@@ -17,7 +17,6 @@ from PySide6.QtGui import (
     QColor,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPen,
     QPixmap,
     QTabletEvent,
@@ -27,25 +26,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app import overlays
+from app import ink, overlays
 from app.document import SketchDocument
 
-INK = QColor(17, 17, 17)
 ERASER_RADIUS_PX = 10.0
 MIN_STEP_PX = 0.75  # input points closer than this (on screen) are skipped
 MIN_SCALE, MAX_SCALE = 0.05, 20.0
-
-
-def _segment_distances(pts: np.ndarray, q: np.ndarray) -> float:
-    """Smallest distance from point q (2,) to the polyline pts (N, 2)."""
-    if len(pts) == 1:
-        return float(np.hypot(*(pts[0] - q)))
-    a, b = pts[:-1], pts[1:]
-    ab = b - a
-    denom = np.maximum((ab * ab).sum(1), 1e-12)
-    t = np.clip(((q - a) * ab).sum(1) / denom, 0.0, 1.0)
-    closest = a + ab * t[:, None]
-    return float(np.sqrt(((closest - q) ** 2).sum(1)).min())
 
 
 class SketchCanvas(QWidget):
@@ -242,7 +228,7 @@ class SketchCanvas(QWidget):
         q = np.array([x, y], dtype=np.float32)
         radius = ERASER_RADIUS_PX / self._scale
         hits = [i for i, s in enumerate(self.document.strokes)
-                if _segment_distances(s.points, q) <= radius]
+                if ink.distance_to_polyline(s.points, q) <= radius]
         for i in sorted(hits, reverse=True):  # highest first: indices below stay valid
             self.erase_hit.emit(i)
 
@@ -361,12 +347,6 @@ class SketchCanvas(QWidget):
         return self._hover_leaf
 
     # -- painting ------------------------------------------------------------------------
-    def _pen(self, colour: QColor = INK) -> QPen:
-        pen = QPen(colour, self.pen_width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                   Qt.PenJoinStyle.RoundJoin)
-        pen.setCosmetic(True)  # width in screen pixels, whatever the zoom
-        return pen
-
     def _invalidate(self, *_args) -> None:
         self._cache = self._under = self._over = None
         self.update()
@@ -385,37 +365,17 @@ class SketchCanvas(QWidget):
             self._invalidate()
 
     def _paint_strokes(self, p: QPainter, strokes) -> None:
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        p.setTransform(self.transform())
-        p.setPen(self._pen())
-        for pts in strokes:
-            _draw_polyline(p, pts)
+        ink.paint_strokes(p, self.transform(), self.pen_width, strokes)
 
     def _ensure_cache(self) -> QPixmap:
         if self._cache is None:
-            dpr = self.devicePixelRatioF()
-            pm = QPixmap(max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)))
-            pm.setDevicePixelRatio(dpr)
-            pm.fill(Qt.GlobalColor.transparent)
-            p = QPainter(pm)
             strokes = self._replay if self._replay is not None else \
                 [s.points for s in self.document.strokes]
-            self._paint_strokes(p, strokes)
-            p.end()
-            self._cache = pm
+            self._cache = self._layer(lambda p: self._paint_strokes(p, strokes))
         return self._cache
 
     def _layer(self, paint) -> QPixmap:
-        """A transparent widget-sized pixmap painted by ``paint(painter)``."""
-        dpr = self.devicePixelRatioF()
-        pm = QPixmap(max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)))
-        pm.setDevicePixelRatio(dpr)
-        pm.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pm)
-        p.setTransform(self.transform())
-        paint(p)
-        p.end()
-        return pm
+        return ink.layer(self, self.transform(), paint)
 
     def _overlay_layers(self) -> tuple[QPixmap | None, QPixmap | None]:
         """(under the ink: heatmap, over the ink: quadtree), cached until the prediction,
@@ -460,14 +420,3 @@ class SketchCanvas(QWidget):
             p.drawEllipse(self._hover_pos, ERASER_RADIUS_PX, ERASER_RADIUS_PX)
         p.end()
 
-
-def _draw_polyline(p: QPainter, pts: np.ndarray) -> None:
-    if len(pts) == 0:
-        return
-    if len(pts) == 1:
-        p.drawPoint(QPointF(float(pts[0, 0]), float(pts[0, 1])))
-        return
-    path = QPainterPath(QPointF(float(pts[0, 0]), float(pts[0, 1])))
-    for x, y in pts[1:]:
-        path.lineTo(float(x), float(y))
-    p.drawPath(path)

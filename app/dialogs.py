@@ -6,6 +6,7 @@ grid of thumbnails to pick one from.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -87,40 +88,97 @@ class SketchPicker(QDialog):
         return self.list.currentRow()
 
 
+async def shown(dialog: QDialog) -> int:
+    """Show ``dialog`` window-modal and wait for it without a nested event loop.
+
+    ``exec()`` inside a coroutine would run other asyncio tasks from within this one's step,
+    which asyncio forbids ("Cannot enter into task ..."); ``open()`` plus a future does not.
+    """
+    fut = asyncio.get_running_loop().create_future()
+
+    def done(code: int) -> None:
+        if not fut.done():
+            fut.set_result(code)
+
+    dialog.finished.connect(done)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.open()
+    try:
+        return await fut
+    finally:
+        dialog.deleteLater()
+
+
+def _with_suffix(path: str, chosen_filter: str, default_suffix: str) -> str:
+    if not Path(path).suffix:
+        chosen = chosen_filter.lower()
+        path += ".svg" if "*.svg" in chosen else ".png" if "*.png" in chosen else default_suffix
+    return path
+
+
 class Dialogs:
-    """The window's questions. Methods return None when the user cancels."""
+    """The window's questions. Methods return None when the user cancels.
+
+    The coroutines are for use inside tasks; the ``*_now`` methods block (a nested event
+    loop) and are only for places outside any task, such as ``closeEvent``.
+    """
 
     def __init__(self, parent: QWidget | None = None):
         self.parent = parent
 
-    def open_path(self, title: str, folder: str, filters: str = OPEN_FILTERS) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, title, folder, filters)
-        return path or None
+    def _file_dialog(self, title: str, start: str, filters: str, save: bool) -> QFileDialog:
+        dlg = QFileDialog(self.parent, title, start, filters)
+        if save:
+            dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            dlg.setFileMode(QFileDialog.FileMode.AnyFile)
+        else:
+            dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
+        return dlg
 
-    def save_path(self, title: str, start: str, filters: str,
-                  default_suffix: str = ".visketch") -> str | None:
-        path, chosen = QFileDialog.getSaveFileName(self.parent, title, start, filters)
-        if not path:
+    async def open_path(self, title: str, folder: str, filters: str = OPEN_FILTERS) -> str | None:
+        dlg = self._file_dialog(title, folder, filters, save=False)
+        if await shown(dlg) != QDialog.DialogCode.Accepted or not dlg.selectedFiles():
             return None
-        if not Path(path).suffix:
-            chosen = chosen.lower()
-            path += ".svg" if "*.svg" in chosen else ".png" if "*.png" in chosen else default_suffix
-        return path
+        return dlg.selectedFiles()[0]
 
-    def ask_save_changes(self, name: str) -> str:
-        """'save', 'discard' or 'cancel'."""
-        box = QMessageBox(QMessageBox.Icon.Question, "ViSketch",
-                          f"Save the changes to {name}?",
-                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                          | QMessageBox.StandardButton.Cancel, self.parent)
-        answer = box.exec()
-        if answer == QMessageBox.StandardButton.Save:
+    async def save_path(self, title: str, start: str, filters: str,
+                        default_suffix: str = ".visketch") -> str | None:
+        dlg = self._file_dialog(title, start, filters, save=True)
+        if await shown(dlg) != QDialog.DialogCode.Accepted or not dlg.selectedFiles():
+            return None
+        return _with_suffix(dlg.selectedFiles()[0], dlg.selectedNameFilter(), default_suffix)
+
+    def save_path_now(self, title: str, start: str, filters: str,
+                      default_suffix: str = ".visketch") -> str | None:
+        path, chosen = QFileDialog.getSaveFileName(self.parent, title, start, filters)
+        return _with_suffix(path, chosen, default_suffix) if path else None
+
+    def _save_changes_box(self, name: str) -> QMessageBox:
+        return QMessageBox(QMessageBox.Icon.Question, "ViSketch", f"Save the changes to {name}?",
+                           QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                           | QMessageBox.StandardButton.Cancel, self.parent)
+
+    @staticmethod
+    def _answer(box: QMessageBox) -> str:
+        button = box.standardButton(box.clickedButton()) if box.clickedButton() else None
+        if button == QMessageBox.StandardButton.Save:
             return "save"
-        if answer == QMessageBox.StandardButton.Discard:
+        if button == QMessageBox.StandardButton.Discard:
             return "discard"
         return "cancel"
 
-    def pick_sketch(self, sketches: list[Sketch], more: bool) -> int | None:
+    async def ask_save_changes(self, name: str) -> str:
+        """'save', 'discard' or 'cancel'."""
+        box = self._save_changes_box(name)
+        await shown(box)
+        return self._answer(box)
+
+    def ask_save_changes_now(self, name: str) -> str:
+        box = self._save_changes_box(name)
+        box.exec()
+        return self._answer(box)
+
+    async def pick_sketch(self, sketches: list[Sketch], more: bool) -> int | None:
         dlg = SketchPicker(sketches, more, self.parent)
-        dlg.setWindowModality(Qt.WindowModality.WindowModal)
-        return dlg.index() if dlg.exec() == QDialog.DialogCode.Accepted else None
+        accepted = await shown(dlg) == QDialog.DialogCode.Accepted
+        return dlg.index() if accepted else None

@@ -89,11 +89,20 @@ class FileActions:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, fn, *args)
 
-    def confirm_discard(self) -> bool:
+    async def confirm_discard(self) -> bool:
         """True when the drawing may be replaced (saved, discarded, or unmodified)."""
         if self.w.undo_stack.isClean() or self.w.document.is_empty:
             return True
-        answer = self.w.dialogs.ask_save_changes(self.display_name)
+        answer = await self.w.dialogs.ask_save_changes(self.display_name)
+        if answer == "save":
+            return await self.save()
+        return answer == "discard"
+
+    def confirm_discard_now(self) -> bool:
+        """``confirm_discard`` with blocking dialogs, for closeEvent (outside any task)."""
+        if self.w.undo_stack.isClean() or self.w.document.is_empty:
+            return True
+        answer = self.w.dialogs.ask_save_changes_now(self.display_name)
         if answer == "save":
             return self.save_now()
         return answer == "discard"
@@ -106,7 +115,7 @@ class FileActions:
             self._error(f"Could not open {Path(path).name}", exc)
             return None
         if len(sketches) > 1:
-            pick = self.w.dialogs.pick_sketch(sketches, more)
+            pick = await self.w.dialogs.pick_sketch(sketches, more)
             if pick is None:
                 return None
             sketches = [sketches[pick]]
@@ -121,21 +130,18 @@ class FileActions:
         return sketch
 
     # -- actions --------------------------------------------------------------------------
-    def new(self) -> None:
-        if not self.confirm_discard():
-            return
-        self.w.set_document(Sketch(), path=None)
+    async def new(self) -> None:
+        if await self.confirm_discard():
+            self.w.set_document(Sketch(), path=None)
 
     async def open(self, path: str | None = None, index: int | None = None) -> bool:
         """Open a drawing (any readable format; only .visketch keeps its path for saving)."""
+        if not await self.confirm_discard():
+            return False
         if path is None:
-            if not self.confirm_discard():
-                return False
-            path = self.w.dialogs.open_path("Open a drawing", self.w.settings.last_open_dir)
+            path = await self.w.dialogs.open_path("Open a drawing", self.w.settings.last_open_dir)
             if not path:
                 return False
-        elif not self.confirm_discard():
-            return False
         sketch = await self._load(path, index)
         if sketch is None:
             return False
@@ -147,7 +153,8 @@ class FileActions:
     async def import_(self, path: str | None = None, index: int | None = None) -> bool:
         """Replace the drawing with a sketch from another file, undoably."""
         if path is None:
-            path = self.w.dialogs.open_path("Import a sketch", self.w.settings.last_open_dir)
+            path = await self.w.dialogs.open_path("Import a sketch",
+                                                  self.w.settings.last_open_dir)
             if not path:
                 return False
         sketch = await self._load(path, index)
@@ -161,11 +168,12 @@ class FileActions:
         return True
 
     def save_now(self, path: str | None = None) -> bool:
-        """Save synchronously (used when closing); ask for a path when there is none."""
+        """Save synchronously (for closeEvent); ask for a path when there is none."""
         path = path or self.path
         if path is None or Path(path).suffix.lower() != DOCUMENT_SUFFIX:
             start = str(Path(self.w.settings.last_open_dir or ".") / "drawing.visketch")
-            path = self.w.dialogs.save_path("Save drawing", start, SAVE_FILTERS, DOCUMENT_SUFFIX)
+            path = self.w.dialogs.save_path_now("Save drawing", start, SAVE_FILTERS,
+                                                DOCUMENT_SUFFIX)
             if not path:
                 return False
         try:
@@ -181,7 +189,8 @@ class FileActions:
         path = path or (None if ask else self.path)
         if path is None:
             start = str(Path(self.w.settings.last_open_dir or ".") / "drawing.visketch")
-            path = self.w.dialogs.save_path("Save drawing", start, SAVE_FILTERS, DOCUMENT_SUFFIX)
+            path = await self.w.dialogs.save_path("Save drawing", start, SAVE_FILTERS,
+                                                   DOCUMENT_SUFFIX)
             if not path:
                 return False
         if Path(path).suffix.lower() != DOCUMENT_SUFFIX:
@@ -211,7 +220,7 @@ class FileActions:
         if path is None:
             stem = Path(self.path).stem if self.path else "drawing"
             start = str(Path(self.w.settings.last_export_dir or ".") / f"{stem}.png")
-            path = self.w.dialogs.save_path("Export drawing", start, EXPORT_FILTERS, ".png")
+            path = await self.w.dialogs.save_path("Export drawing", start, EXPORT_FILTERS, ".png")
             if not path:
                 return False
         if Path(path).suffix.lower() not in (".png", ".svg"):

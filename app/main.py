@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None, *, recognizer_factory=None) -> int:
     loop.set_exception_handler(
         lambda _loop, ctx: report(ctx.get("exception") or RuntimeError(ctx.get("message", "?"))))
     path = args.open_ or args.file
+    if args.screenshot and args.index is None:
+        args.index = 0  # headless: never stop at the sketch picker
     try:
         with loop:
             if args.screenshot:
@@ -107,6 +109,7 @@ async def screenshot(window, path: str | None, index: int | None, out: str,
             ok, message = False, f"no prediction within {timeout:g} s"
     if window.message_bar.level == "info":
         window.message_bar.dismiss()  # "Opened ..." is noise in a picture for the docs
+        window.statusBar().clearMessage()
     await asyncio.sleep(0.3)  # let the chart and overlays paint
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(out):

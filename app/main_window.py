@@ -367,7 +367,7 @@ class MainWindow(QMainWindow):
         if self.replayer.active:
             self.replayer.stop()
         self.canvas.cancel_stroke()
-        if not self._shut_down and not self.files.confirm_discard():
+        if not self._shut_down and not self.files.confirm_discard_now():
             event.ignore()
             return
         self.shutdown()

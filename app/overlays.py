@@ -63,7 +63,7 @@ def paint_heatmap(p: QPainter, boxes: np.ndarray, weights: np.ndarray) -> None:
     p.setPen(Qt.PenStyle.NoPen)
     for box, wi in zip(boxes, w, strict=True):
         c = QColor(HEAT_COLOUR)
-        c.setAlphaF(float(0.08 + 0.55 * wi / top))
+        c.setAlphaF(float(0.04 + 0.5 * (wi / top) ** 1.5))  # a touch of contrast
         p.fillRect(_rect(box), c)
     p.restore()
 

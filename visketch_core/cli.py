@@ -285,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:
         argv = ["app"]
+    if argv[0] == "app":  # the app parses its own flags (argparse's REMAINDER drops leading --x)
+        from app.main import main as app_main
+
+        return int(app_main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
     if args.command is None:
         args = build_parser().parse_args(["app", *argv])

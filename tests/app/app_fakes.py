@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
@@ -12,6 +13,7 @@ from PySide6.QtTest import QTest
 from visketch_core.errors import SketchError
 from visketch_core.inference import Prediction
 
+REPO = Path(__file__).resolve().parents[2]
 CLASSES = ["circle", "line", "square", "triangle", "star", "zigzag", "cat"]
 
 
@@ -72,19 +74,26 @@ class FakeDialogs:
         self.pick: int | None = 0
         self.asked: list[str] = []
 
-    def open_path(self, title, folder, filters=""):
+    async def open_path(self, title, folder, filters=""):
         self.asked.append("open")
         return self.next_path
 
-    def save_path(self, title, start, filters, default_suffix=".visketch"):
+    async def save_path(self, title, start, filters, default_suffix=".visketch"):
         self.asked.append("save")
         return self.next_path
 
-    def ask_save_changes(self, name):
+    def save_path_now(self, title, start, filters, default_suffix=".visketch"):
+        self.asked.append("save")
+        return self.next_path
+
+    async def ask_save_changes(self, name):
+        return self.ask_save_changes_now(name)
+
+    def ask_save_changes_now(self, name):
         self.asked.append("save_changes")
         return self.save_answer
 
-    def pick_sketch(self, sketches, more):
+    async def pick_sketch(self, sketches, more):
         self.asked.append(f"pick:{len(sketches)}")
         return self.pick
 

@@ -13,8 +13,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pytest  # noqa: E402
 from app_fakes import FakeDialogs, FakeRecognizer  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(autouse=True)
 def app_dirs(tmp_path, monkeypatch):
