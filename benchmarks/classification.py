@@ -106,6 +106,9 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "runs" / "bench_classification"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--shipped-only", action="store_true")
+    ap.add_argument("--reuse-shipped", action="store_true",
+                    help="use the shipped model as the 'visketch' variant (only when it was "
+                         "trained with the same epochs and seed as this run)")
     ap.add_argument("--confusion", default=str(ROOT / "docs" / "images" / "confusion.png"))
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -123,6 +126,14 @@ def main() -> None:
     result["shipped"] = {**summarise(shipped), "confusion_png": args.confusion,
                          "per_class_top1": shipped["per_class_top1"],
                          "latency_2_threads": latency(rec, test.sketches)}
+    if args.reuse_shipped:
+        from visketch_core.models.checkpoint import read_checkpoint
+
+        trained = read_checkpoint(default_classifier_path()).get("train", {})
+        if (trained.get("epochs"), trained.get("seed")) != (args.epochs, args.seed):
+            raise SystemExit(f"--reuse-shipped: the shipped model was trained for "
+                             f"{trained.get('epochs')} epochs (seed {trained.get('seed')}), "
+                             f"this run's budget is {args.epochs} (seed {args.seed})")
     if not args.shipped_only:
         result["budget"] = {"epochs": args.epochs, "batch_size": 32, "seed": args.seed}
         variants = {}
@@ -130,6 +141,10 @@ def main() -> None:
             t0 = time.perf_counter()
             if name == "cnn":
                 variants[name] = cnn_variant(args.data, args.epochs, args.seed)
+            elif name == "visketch" and args.reuse_shipped:
+                variants[name] = {**result["shipped"], "reused_shipped_model": True}
+                variants[name].pop("latency_2_threads", None)
+                variants[name].pop("per_class_top1", None)
             else:
                 ckpt = train_variant(name, args.data, args.epochs, out, args.seed)
                 variants[name] = summarise(evaluate_classifier(ckpt, args.data, split="test"))
