@@ -29,5 +29,11 @@ bench: install
 lint: install-test
 	$(BIN)/ruff check visketch_core app tests benchmarks
 
+# The Linux app bundle and tarball in installers/dist (docs/installers.md; macOS and Windows
+# have their own scripts in installers/).
+dist: install
+	$(BIN)/python -m pip install -r installers/requirements.txt
+	bash installers/linux/build.sh $(BIN)/python
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info

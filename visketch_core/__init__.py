@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+try:  # one version, in pyproject.toml; frozen bundles without metadata fall back
+    from importlib.metadata import PackageNotFoundError, version
+
+    __version__ = version("visketch")
+except (ImportError, PackageNotFoundError):  # pragma: no cover
+    __version__ = "0.1.0"
 
 from visketch_core.errors import SketchError
 from visketch_core.sketch.model import Sketch, normalise
