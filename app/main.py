@@ -42,14 +42,20 @@ def main(argv: list[str] | None = None, *, recognizer_factory=None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # headless checks just work
 
     import qasync
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from app.main_window import MainWindow
     from app.worker import one_line
+    from visketch_core.paths import resources_dir
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "visketch"])
     app.setApplicationName("ViSketch")
     app.setOrganizationName("ViSketch")
+    app.setDesktopFileName("visketch")
+    icon = resources_dir() / "icons" / "visketch.png"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     window = MainWindow(recognizer_factory=recognizer_factory, force_cpu=args.cpu)

@@ -93,19 +93,39 @@ def summarise(rep: dict) -> dict:
     return {k: rep[k] for k in keep if k in rep}
 
 
+def shipped_report(args) -> dict:
+    """The shipped model on the test split: accuracy, calibration, partial sketches, latency."""
+    from visketch_core.data.corpus import load_corpus
+    from visketch_core.eval.classifier import evaluate_classifier
+    from visketch_core.inference import Recognizer
+    from visketch_core.paths import default_classifier_path
+
+    shipped = evaluate_classifier(default_classifier_path(), args.data, split="test",
+                                  confusion_png=args.confusion)
+    rec = Recognizer.load(threads=2)
+    test = load_corpus(args.data, "test", classes=rec.classes)
+    return {**summarise(shipped), "confusion_png": args.confusion,
+            "per_class_top1": shipped["per_class_top1"],
+            "latency_2_threads": latency(rec, test.sketches)}
+
+
 def main() -> None:
     import torch
 
     from visketch_core.eval.classifier import evaluate_classifier
     from visketch_core.paths import default_classifier_path, default_data_dir
 
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(default_data_dir()))
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--out", default=str(ROOT / "runs" / "bench_classification"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--shipped-only", action="store_true")
+    ap.add_argument("--retrain", action="store_true",
+                    help="retrain variants even if a result of the same budget is in --out")
+    ap.add_argument("--variants-only", action="store_true",
+                    help="train/evaluate the variants only, not the shipped model")
     ap.add_argument("--reuse-shipped", action="store_true",
                     help="use the shipped model as the 'visketch' variant (only when it was "
                          "trained with the same epochs and seed as this run)")
@@ -115,17 +135,9 @@ def main() -> None:
     out = Path(args.out)
     result: dict = {"benchmark": "classification", "split": "test", "machine": machine()}
 
-    from visketch_core.data.corpus import load_corpus
-    from visketch_core.inference import Recognizer
-
     Path(args.confusion).parent.mkdir(parents=True, exist_ok=True)
-    shipped = evaluate_classifier(default_classifier_path(), args.data, split="test",
-                                  confusion_png=args.confusion)
-    rec = Recognizer.load(threads=2)
-    test = load_corpus(args.data, "test", classes=rec.classes)
-    result["shipped"] = {**summarise(shipped), "confusion_png": args.confusion,
-                         "per_class_top1": shipped["per_class_top1"],
-                         "latency_2_threads": latency(rec, test.sketches)}
+    if not args.variants_only:
+        result["shipped"] = shipped_report(args)
     if args.reuse_shipped:
         from visketch_core.models.checkpoint import read_checkpoint
 
@@ -139,9 +151,14 @@ def main() -> None:
         variants = {}
         for name in args.variants.split(","):
             t0 = time.perf_counter()
+            done = out / f"{name}-epochs{args.epochs}-seed{args.seed}.json"
+            if done.exists() and not args.retrain:  # a finished variant of this very budget
+                variants[name] = json.loads(done.read_text())
+                print(json.dumps({name: variants[name], "from": str(done)}), flush=True)
+                continue
             if name == "cnn":
                 variants[name] = cnn_variant(args.data, args.epochs, args.seed)
-            elif name == "visketch" and args.reuse_shipped:
+            elif name == "visketch" and args.reuse_shipped and result.get("shipped"):
                 variants[name] = {**result["shipped"], "reused_shipped_model": True}
                 variants[name].pop("latency_2_threads", None)
                 variants[name].pop("per_class_top1", None)
@@ -149,6 +166,9 @@ def main() -> None:
                 ckpt = train_variant(name, args.data, args.epochs, out, args.seed)
                 variants[name] = summarise(evaluate_classifier(ckpt, args.data, split="test"))
                 variants[name]["train_seconds"] = round(time.perf_counter() - t0, 1)
+            if not variants[name].get("reused_shipped_model"):
+                done.parent.mkdir(parents=True, exist_ok=True)
+                done.write_text(json.dumps(variants[name]))
             print(json.dumps({name: variants[name]}), flush=True)
         result["variants"] = variants
         if "visketch" in variants and "cnn" in variants:

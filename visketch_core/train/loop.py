@@ -163,10 +163,11 @@ class Trainer:
                 gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip)
                 self.opt.step()
                 self.step += 1
+                lv = loss.item()
                 seen += len(batch["label"])
-                loss_sum += float(loss) * len(batch["label"])
-                bar.set_postfix(loss=f"{float(loss):.3f}", lr=f"{lr:.2e}")
-                self._emit("step", loss=float(loss), lr=lr, grad_norm=float(gnorm))
+                loss_sum += lv * len(batch["label"])
+                bar.set_postfix(loss=f"{lv:.3f}", lr=f"{lr:.2e}")
+                self._emit("step", loss=lv, lr=lr, grad_norm=float(gnorm))
             self.epoch += 1
             rate = seen / max(1e-9, time.perf_counter() - t0)
             self._emit("epoch_end", train_loss=loss_sum / max(1, seen), samples_per_s=rate)
