@@ -14,7 +14,7 @@ shot() {  # name, file, index, quadtree, heatmap
   VISKETCH_CONFIG_DIR="$cfg/$1" VISKETCH_DATA_DIR="$cfg/$1/data" QT_QPA_PLATFORM=offscreen \
     "$py" -m app "$2" --index "$3" --screenshot "$out/$1.png"
 }
-shot app-heatmap resources/samples/screenshot.ndjson 0 false true
-shot app-quadtree resources/samples/screenshot.ndjson 1 true false
+shot app-heatmap resources/samples/quickdraw-3.ndjson 0 false true
+shot app-quadtree resources/samples/quickdraw-3.ndjson 1 true false
 rm -rf "$cfg"
 ls -la "$out"
