@@ -1,0 +1,144 @@
+"""The generation pipeline, completion and commands on tiny untrained models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from visketch_core.generate.pipeline import Finished, Generator, LeafEvent, Stage1Done
+from visketch_core.models.checkpoint import save_checkpoint
+from visketch_core.models.context_encoder import ContextEncoderConfig
+from visketch_core.models.diffusion import DiffusionConfig
+from visketch_core.models.refiner import LeafRefiner, RefinerConfig
+from visketch_core.models.unet import UNet, UNetConfig
+from visketch_core.models.vqvae import VQVAE, VQVAEConfig
+from visketch_core.sketch.model import Sketch
+from visketch_core.train.diffusion import save_diffusion
+
+CLASSES = ["cat", "eye", "map"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    torch.manual_seed(0)
+    d = tmp_path_factory.mktemp("models")
+    tok = VQVAE(VQVAEConfig(codebook=16, code_dim=8, width=16))
+    save_checkpoint(d / "tokenizer.pt", kind="tokenizer", config=tok.cfg, model=tok)
+    unet = UNet(UNetConfig(num_classes=3, base=16, blocks=1, mults=(1, 2), attn_res=()))
+    for p in unet.out.parameters():        # non-zero output: the untrained model draws noise
+        torch.nn.init.normal_(p, std=0.3)
+    save_diffusion(d / "diffusion.pt", unet, DiffusionConfig(sample_steps=3), CLASSES, {},
+                   sampling={"steps": 3})
+    enc = ContextEncoderConfig(dim=16, layers=1, heads=2, stem_width=8)
+    ref = LeafRefiner(RefinerConfig(encoder=enc, num_classes=3, codebook=16, seq_len=16,
+                                    dec_layers=1, heads=2))
+    save_checkpoint(d / "refiner.pt", kind="refiner", config=ref.cfg, model=ref, classes=CLASSES)
+    return d
+
+
+def test_generate_streams_events_in_order(tiny_models):
+    gen = Generator.load(tiny_models, device="cpu")
+    events = list(gen.events("cat", seed=1, schedule="parallel"))
+    assert isinstance(events[0], Stage1Done) and isinstance(events[-1], Finished)
+    leaves = [e for e in events if isinstance(e, LeafEvent)]
+    assert len(leaves) == events[0].leaves > 0
+    assert all(e.patch.shape == (32, 32) and e.size in (32, 64, 128, 256) for e in leaves)
+    res = events[-1].result
+    assert res.ink.shape == (256, 256) and not res.cancelled
+    assert res.timings["first_leaf_s"] <= res.timings["total_s"]
+    steps = [e.step for e in leaves]
+    assert steps == sorted(steps)
+
+
+def test_cancel_stops_between_leaves(tiny_models):
+    gen = Generator.load(tiny_models, device="cpu")
+    seen = []
+    stream = gen.events("eye", seed=2, schedule="sequential", cancel=lambda: len(seen) >= 3)
+    for ev in stream:
+        if isinstance(ev, LeafEvent):
+            seen.append(ev)
+    assert len(seen) == 3
+    assert isinstance(ev, Finished) and ev.result.cancelled
+    assert ev.result.timings["refined"] == 3
+
+
+def test_generate_is_seeded(tiny_models):
+    gen = Generator.load(tiny_models, device="cpu")
+    a = gen.generate("map", 2, seed=5, schedule="parallel")
+    b = gen.generate("map", 2, seed=5, schedule="parallel")
+    assert np.array_equal(a[0].ink, b[0].ink) and np.array_equal(a[1].coarse, b[1].coarse)
+    s1 = gen.generate("map", 1, seed=5, stage1_only=True)[0]
+    assert s1.timings["leaves"] == 0 and np.array_equal(s1.coarse, a[0].coarse)
+
+
+def test_completion_keeps_user_ink(tiny_models, cat_sketches):
+    from visketch_core.data.augment import partial
+    from visketch_core.generate.completion import complete
+
+    gen = Generator.load(tiny_models, device="cpu")
+    user = partial(cat_sketches[0], 0.5)
+    comps = complete(gen, user, "cat", 2, seed=0)
+    assert len(comps) == 2
+    for c in comps:
+        assert c.ink_unchanged
+        assert c.user_ink.sum() > 0
+        k = len(user.strokes)
+        assert len(c.sketch.strokes) >= k
+
+
+def _parser():
+    from visketch_core.generate.commands import register
+
+    p = argparse.ArgumentParser(prog="visketch")
+    register(p.add_subparsers(dest="command"))
+    return p
+
+
+def test_generate_command_writes_png_and_svg(tiny_models, tmp_path, capsys):
+    args = _parser().parse_args(["generate", "cat", "-n", "2", "--seed", "3", "--schedule",
+                                 "parallel", "--out", str(tmp_path / "o"),
+                                 "--models", str(tiny_models)])
+    assert args.func(args) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["index"] for x in lines] == [0, 1]
+    assert {"stage1_s", "first_leaf_s", "total_s"} <= set(lines[0])
+    for i in range(2):
+        assert (tmp_path / "o" / f"cat-{i}.png").exists()
+        svg = (tmp_path / "o" / f"cat-{i}.svg").read_text()
+        assert "<image" not in svg
+
+
+def test_complete_command_and_errors(tiny_models, tmp_path, capsys, quickdraw_dir):
+    from visketch_core.sketch.io import write_sketches
+    from visketch_core.sketch.quickdraw import iter_ndjson
+
+    sk = next(iter(iter_ndjson(quickdraw_dir / "eye.ndjson")))
+    half = Sketch(strokes=sk.strokes[: max(1, len(sk.strokes) // 2)])
+    src = tmp_path / "half.ndjson"
+    write_sketches([half], src)
+    args = _parser().parse_args(["complete", str(src), "--class", "eye", "-n", "2",
+                                 "--out", str(tmp_path / "c"), "--models", str(tiny_models)])
+    assert args.func(args) == 0
+    out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [o["candidate"] for o in out] == [0, 1] and all(o["ink_unchanged"] for o in out)
+    assert (tmp_path / "c" / "0-1.svg").exists()
+    bad = _parser().parse_args(["generate", "unicorn", "--out", str(tmp_path / "x"),
+                                "--models", str(tiny_models)])
+    assert bad.func(bad) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unicorn" in err[0]
+    missing = _parser().parse_args(["generate", "cat", "--out", str(tmp_path / "x"),
+                                    "--models", str(tmp_path / "none")])
+    assert missing.func(missing) == 1

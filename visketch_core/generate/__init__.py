@@ -1,0 +1,1 @@
+"""Generation: stage-1 diffusion, stage-2 leaf refinement, schedules, completion."""

@@ -1,0 +1,258 @@
+"""Generation: class -> stage-1 diffusion (32x32) -> S-hat -> leaves refined in a schedule.
+
+``Generator.events(...)`` yields a ``Stage1Done``, then one ``LeafEvent`` per refined leaf
+as it is decoded, then ``Finished``; a ``cancel`` callable is polled between leaves (between
+batches for the parallel schedule) and stops the refinement there. ``generate`` runs it to
+the end for n sketches. No Qt here: the app's worker streams the events to the canvas.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from visketch_core.errors import ModelError, SketchError
+from visketch_core.generate.canvas import Shat, leaf_node, paste, shat_from_coarse
+from visketch_core.generate.schedules import Schedule, leaf_batches
+from visketch_core.geometry import GeometryConfig, render
+from visketch_core.geometry.context import node_patches
+from visketch_core.geometry.vectorise import vectorise
+from visketch_core.sketch.model import Sketch
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    steps: int = 25              # DDIM steps of stage 1
+    guidance: float = 2.0        # classifier-free guidance weight of stage 1
+    temperature: float = 0.7     # leaf token sampling (0 = greedy)
+    top_k: int = 0
+    line_width: float = 3.0      # width of the traced strokes when rendered
+
+
+@dataclass
+class Stage1Done:
+    """Stage 1 finished: coarse float32 (32, 32) in [0, 1]; shat_ink float32 (256, 256)."""
+
+    coarse: np.ndarray
+    shat_ink: np.ndarray
+    leaves: int
+    elapsed: float
+
+
+@dataclass
+class LeafEvent:
+    """One refined leaf. box: (x0, y0, x1, y1) in the 256 px frame; patch: float32 (32, 32)
+    SDF of the leaf (ink where < 0), to be resized to the box; step: batch number."""
+
+    index: int
+    step: int
+    box: tuple[int, int, int, int]
+    level: int
+    patch: np.ndarray
+    elapsed: float
+
+    @property
+    def size(self) -> int:
+        return self.box[2] - self.box[0]
+
+    @property
+    def ink(self) -> np.ndarray:
+        return (self.patch < 0).astype(np.float32)
+
+
+@dataclass
+class GenResult:
+    """A finished (or cancelled) sketch: traced strokes in the 256 frame, its render, the
+    stage-1 image and timings in seconds (stage1_s, first_leaf_s, total_s) and counts."""
+
+    label: str
+    sketch: Sketch
+    ink: np.ndarray
+    coarse: np.ndarray
+    timings: dict = field(default_factory=dict)
+    cancelled: bool = False
+    raw_ink: np.ndarray | None = None   # float32 (256, 256) canvas ink before tracing
+
+
+@dataclass
+class Finished:
+    result: GenResult
+
+
+Event = Stage1Done | LeafEvent | Finished
+
+
+class Generator:
+    """The three generation models on one device. Thread-affine: use from one thread."""
+
+    def __init__(self, tokenizer, unet, diffusion, refiner, classes: list[str],
+                 sampling: SamplingConfig | None = None, geometry: GeometryConfig | None = None,
+                 device: torch.device | None = None):
+        self.tokenizer, self.unet, self.diffusion, self.refiner = tokenizer, unet, diffusion, refiner
+        self.classes = list(classes)
+        self.sampling = sampling or SamplingConfig()
+        self.geometry = geometry or GeometryConfig()
+        self.device = device or torch.device("cpu")
+
+    @classmethod
+    def load(cls, models_dir: str | Path | None = None, device: str = "auto",
+             threads: int | None = None) -> Generator:
+        """Load tokenizer.pt, diffusion.pt and refiner.pt (default: the shipped ones)."""
+        from visketch_core.models.device import pick_device
+        from visketch_core.paths import models_dir as default_models
+        from visketch_core.train.diffusion import load_diffusion
+        from visketch_core.train.refiner import load_refiner
+        from visketch_core.train.tokenizer import load_tokenizer
+
+        if threads:
+            torch.set_num_threads(threads)
+        d = Path(models_dir) if models_dir is not None else default_models()
+        dev = pick_device(device)
+        tok = load_tokenizer(d / "tokenizer.pt").to(dev)
+        unet, diff, classes, extra = load_diffusion(d / "diffusion.pt")
+        ref, ref_classes = load_refiner(d / "refiner.pt")
+        if ref_classes != classes:
+            raise ModelError(f"{d}: diffusion and refiner were trained on different classes")
+        if ref.cfg.seq_len != tok.cfg.tokens or ref.cfg.codebook != tok.cfg.codebook:
+            raise ModelError(f"{d}: refiner and tokenizer do not fit together")
+        sampling = SamplingConfig(**extra.get("sampling", {}))
+        return cls(tok, unet.to(dev), diff, ref.to(dev), classes, sampling, device=dev)
+
+    def class_index(self, name: str) -> int:
+        if name not in self.classes:
+            raise SketchError(f"unknown class {name!r}; known: {', '.join(self.classes)}")
+        return self.classes.index(name)
+
+    # -- stage 1 ---------------------------------------------------------------------------
+    def stage1(self, labels: list[int], seed: int = 0, known: np.ndarray | None = None,
+               known_mask: np.ndarray | None = None) -> np.ndarray:
+        """Coarse sketches float32 (B, 32, 32) in [0, 1] for class indices ``labels``.
+        known / known_mask: (B, 32, 32) coarse values in [0, 1] and bool, for inpainting."""
+        g = torch.Generator().manual_seed(int(seed))
+        y = torch.as_tensor(labels, dtype=torch.long, device=self.device)
+        kw = {}
+        if known is not None:
+            kw["known"] = torch.as_tensor(known, dtype=torch.float32)[:, None] * 2 - 1
+            kw["known_mask"] = torch.as_tensor(known_mask, dtype=torch.bool)[:, None]
+        x = self.diffusion.sample(self.unet, y, steps=self.sampling.steps,
+                                  guidance=self.sampling.guidance, generator=g, **kw)
+        return ((x[:, 0].cpu().numpy() + 1) / 2).astype(np.float32)
+
+    # -- stage 2 ---------------------------------------------------------------------------
+    def refine(self, coarse: np.ndarray, label: int, *, schedule: Schedule | str = "sequential",
+               seed: int = 0, cancel: Callable[[], bool] | None = None,
+               frozen: np.ndarray | None = None, t0: float | None = None,
+               trace: bool = True) -> Iterator[Event]:
+        """Events of refining one coarse sketch; ends with ``Finished``.
+
+        frozen: optional float32 (256, 256) SDF of ink that must stay as it is (completion):
+        leaves holding such ink are not refined and show it instead.
+        """
+        t0 = time.perf_counter() if t0 is None else t0
+        cfg, smp = self.geometry, self.sampling
+        shat = shat_from_coarse(coarse, cfg)
+        tree = shat.tree
+        canvas = shat.sdf.copy()
+        todo = np.ones(len(tree), bool)
+        if frozen is not None:
+            for i in range(len(tree)):
+                x0, y0, x1, y1 = (int(v) for v in tree.boxes[i])
+                cell = frozen[y0:y1, x0:x1]
+                if (cell < 0).any():
+                    todo[i] = False
+                    canvas[y0:y1, x0:x1] = cell
+        stage1_s = time.perf_counter() - t0
+        yield Stage1Done(coarse, shat.ink, int(todo.sum()), stage1_s)
+        g = torch.Generator().manual_seed(int(seed))
+        first, done, cancelled = None, 0, False
+        for step, batch in enumerate(leaf_batches(tree, schedule)):
+            batch = batch[todo[batch]]
+            if not len(batch):
+                continue
+            if cancel is not None and cancel():
+                cancelled = True
+                break
+            patches = self._decode(canvas, shat, batch, label, g)      # (K, 32, 32)
+            for j, i in enumerate(batch.tolist()):
+                paste(canvas, tree, i, patches[j])
+                done += 1
+                now = time.perf_counter() - t0
+                first = now if first is None else first
+                box = tuple(int(v) for v in tree.boxes[i])
+                yield LeafEvent(i, step, box, int(tree.level[i]), patches[j], now)
+        ink = (canvas < 0).astype(np.float32)
+        sketch = vectorise(ink, label=self.classes[label]) if trace else Sketch(strokes=[])
+        out = render(sketch, cfg.size, smp.line_width) if sketch.strokes else ink
+        total = time.perf_counter() - t0
+        timings = {"stage1_s": stage1_s, "first_leaf_s": first, "total_s": total,
+                   "leaves": int(todo.sum()), "refined": done}
+        yield Finished(GenResult(self.classes[label], sketch, out, coarse, timings, cancelled, ink))
+
+    @torch.no_grad()
+    def _decode(self, canvas: np.ndarray, shat: Shat, batch: np.ndarray, label: int,
+                g: torch.Generator) -> np.ndarray:
+        """Decode the leaves ``batch`` from the current canvas -> float32 (K, 32, 32) SDF."""
+        tree, dev = shat.tree, self.device
+        patches = torch.from_numpy(node_patches(canvas, self.geometry).astype(np.float32))
+        mem = self.refiner.memory(
+            patches[None].to(dev),
+            torch.from_numpy(shat.tokens[batch])[None].to(dev),
+            torch.from_numpy(tree.level[batch])[None].to(dev),
+            torch.from_numpy(tree.boxes[batch])[None].to(dev),
+            torch.ones(1, len(batch), dtype=torch.bool, device=dev),
+            torch.tensor([label], device=dev))
+        codes = self.refiner.sample(mem, temperature=self.sampling.temperature,
+                                    top_k=self.sampling.top_k, generator=g)
+        return self.tokenizer.decode_indices(codes)[:, 0].cpu().numpy()
+
+    # -- whole sketches --------------------------------------------------------------------
+    def stage1_result(self, coarse: np.ndarray, label: int, stage1_s: float) -> GenResult:
+        """A stage-1-only sketch: S-hat traced into strokes."""
+        t0 = time.perf_counter()
+        shat = shat_from_coarse(coarse, self.geometry)
+        sketch = vectorise(shat.ink, label=self.classes[label])
+        ink = render(sketch, self.geometry.size, self.sampling.line_width) if sketch.strokes \
+            else shat.ink
+        total = stage1_s + time.perf_counter() - t0
+        return GenResult(self.classes[label], sketch, ink, coarse,
+                         {"stage1_s": stage1_s, "first_leaf_s": None, "total_s": total,
+                          "leaves": 0, "refined": 0})
+
+    def generate(self, label: str | int, n: int = 1, *, seed: int = 0,
+                 schedule: Schedule | str = "sequential", stage1_only: bool = False,
+                 on_event: Callable[[int, Event], None] | None = None) -> list[GenResult]:
+        """n sketches of one class; stage 1 runs once for all n (one batch)."""
+        y = self.class_index(label) if isinstance(label, str) else int(label)
+        t0 = time.perf_counter()
+        coarse = self.stage1([y] * n, seed=seed)
+        stage1_s = time.perf_counter() - t0
+        out = []
+        for k in range(n):
+            if stage1_only:
+                out.append(self.stage1_result(coarse[k], y, stage1_s))
+                continue
+            start = time.perf_counter() - stage1_s
+            for ev in self.refine(coarse[k], y, schedule=schedule, seed=seed * 1000 + k, t0=start):
+                if on_event is not None:
+                    on_event(k, ev)
+                if isinstance(ev, Finished):
+                    out.append(ev.result)
+        return out
+
+    def events(self, label: str | int, *, seed: int = 0, schedule: Schedule | str = "sequential",
+               cancel: Callable[[], bool] | None = None) -> Iterator[Event]:
+        """One sketch as a stream of events (what the app's worker forwards)."""
+        y = self.class_index(label) if isinstance(label, str) else int(label)
+        t0 = time.perf_counter()
+        coarse = self.stage1([y], seed=seed)[0]
+        yield from self.refine(coarse, y, schedule=schedule, seed=seed, cancel=cancel, t0=t0)
+
+
+def leaf_nodes(shat: Shat) -> np.ndarray:
+    """int64 (L,) flat node index of every leaf of S-hat."""
+    return np.asarray(leaf_node(shat.tree, np.arange(len(shat.tree))), np.int64)
