@@ -42,11 +42,19 @@ def _iter_inputs(paths: list[str], errors: _Errors):
 
 
 # -- commands ---------------------------------------------------------------------------
-def cmd_app(args: argparse.Namespace) -> int:
-    from app.main import main as app_main
+def app_entry():
+    """The desktop app's main(argv), found through the ``visketch.commands`` entry point that
+    the app package registers: the core never imports the app (or Qt) itself."""
+    from importlib.metadata import entry_points
 
-    argv = list(args.app_args)
-    return int(app_main(argv) or 0)
+    found = list(entry_points(group="visketch.commands", name="app"))
+    if not found:
+        raise ModelError("the desktop app is not installed (pip install visketch)")
+    return found[0].load()
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    return int(app_entry()(list(args.app_args)) or 0)
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -286,9 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         argv = ["app"]
     if argv[0] == "app":  # the app parses its own flags (argparse's REMAINDER drops leading --x)
-        from app.main import main as app_main
-
-        return int(app_main(argv[1:]) or 0)
+        try:
+            return int(app_entry()(argv[1:]) or 0)
+        except ModelError as exc:
+            _err(str(exc))
+            return 2
     args = build_parser().parse_args(argv)
     if args.command is None:
         args = build_parser().parse_args(["app", *argv])
