@@ -103,6 +103,19 @@ def build_actions(w: MainWindow) -> SimpleNamespace:
     m = mb.addMenu("&Model")
     m.addAction(a.live)
     m.addAction(a.cpu)
+    g, panel = w.generation, w.generation_panel
+    a.complete = act("&Complete my sketch", lambda: g.complete_sketch(panel.choice()), "Ctrl+G",
+                     tip="Finish the drawing as the chosen class (or the top guess)")
+    a.draw_new = act("&Draw it", lambda: g.draw_new(panel.choice()), "Ctrl+Shift+G",
+                     tip="Draw a new sketch of the chosen class")
+    a.cancel_gen = act("C&ancel generation", lambda: g.cancel(), "Ctrl+.")
+    a.accept_gen = act("&Accept candidate", g.accept, "Ctrl+Return")
+    a.reject_gen = act("&Reject candidates", g.reject, "Ctrl+Backspace")
+    a.export_gen = act("&Export candidate...", _task(w, g.export))
+    m = mb.addMenu("&Generate")
+    for x in (a.complete, a.draw_new, a.cancel_gen, None, a.accept_gen, a.reject_gen,
+              a.export_gen):
+        m.addSeparator() if x is None else m.addAction(x)
 
     tb = QToolBar("Tools", w)
     tb.setObjectName("tools")
@@ -125,7 +138,8 @@ def build_actions(w: MainWindow) -> SimpleNamespace:
     w.undo_stack.canRedoChanged.connect(a.redo_tb.setEnabled)
     a.undo_tb.setEnabled(False)
     a.redo_tb.setEnabled(False)
-    for x in (a.undo_tb, a.redo_tb, a.clear, None, a.quadtree, a.heatmap, a.votes, None, a.replay):
+    for x in (a.undo_tb, a.redo_tb, a.clear, None, a.quadtree, a.heatmap, a.votes, None, a.replay,
+              None, a.complete):
         tb.addSeparator() if x is None else tb.addAction(x)
     w.addToolBar(tb)
     a.toolbar = tb

@@ -78,6 +78,7 @@ class SketchCanvas(QWidget):
         self._hover_leaf = -1
         self._hover_pos: QPointF | None = None
         self._replay: list[np.ndarray] | None = None
+        self._generation = None  # a GenerationLayer shown over the ink, or None
 
         document.stroke_inserted.connect(self._on_inserted)
         document.stroke_removed.connect(self._invalidate)
@@ -154,6 +155,15 @@ class SketchCanvas(QWidget):
         """Show these strokes instead of the document (None: back to the document)."""
         self._replay = strokes
         self._invalidate()
+
+    def set_generation_layer(self, layer) -> None:
+        """Show a generation in progress (``app.gen_layer.GenerationLayer``) or None."""
+        self._generation = layer
+        self.update()
+
+    @property
+    def generation_layer(self):
+        return self._generation
 
     @property
     def drawing(self) -> bool:
@@ -399,6 +409,8 @@ class SketchCanvas(QWidget):
         if under is not None:
             p.drawPixmap(0, 0, under)
         p.drawPixmap(0, 0, self._ensure_cache())
+        if self._generation is not None and self._replay is None:
+            self._generation.paint(p, self.transform(), self.pen_width)
         if self._mode == "draw" and self._points:
             self._paint_strokes(p, [np.asarray(self._points, dtype=np.float32)])
             p.resetTransform()

@@ -34,11 +34,11 @@ def draw_polyline(p: QPainter, pts: np.ndarray) -> None:
 
 
 def paint_strokes(p: QPainter, transform: QTransform, width: float,
-                  strokes: Iterable[np.ndarray]) -> None:
+                  strokes: Iterable[np.ndarray], colour: QColor = INK) -> None:
     """Antialiased ink for ``strokes`` (document coordinates) through ``transform``."""
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     p.setTransform(transform)
-    p.setPen(ink_pen(width))
+    p.setPen(ink_pen(width, colour))
     for pts in strokes:
         draw_polyline(p, pts)
 

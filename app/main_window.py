@@ -19,6 +19,8 @@ from app.commands import AddStrokeCommand, ClearCommand, EraseStrokeCommand, Rep
 from app.dialogs import Dialogs
 from app.document import SketchDocument, Stroke, strokes_from_sketch
 from app.files import FileActions
+from app.gen_worker import BackendFactory
+from app.generation import GenerationController, GenerationPanel
 from app.live import LiveClassifier
 from app.messages import MessageBar
 from app.overlays import OverlayFlags
@@ -34,13 +36,15 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     """Draw on the left, watch the model think on the right.
 
-    ``recognizer_factory`` (device -> recognizer) is injectable: tests pass a fake one.
+    ``recognizer_factory`` (device -> recognizer) and ``generation_backend`` (() -> backend,
+    see ``app.gen_worker``) are injectable: tests pass fakes.
     ``force_cpu`` (the ``--cpu`` flag) overrides the device setting for this session.
     """
 
     def __init__(self, settings: AppSettings | None = None, *,
                  recognizer_factory: RecognizerFactory | None = None, force_cpu: bool = False,
-                 dialogs: Dialogs | None = None, autosave_dir: Path | None = None):
+                 dialogs: Dialogs | None = None, autosave_dir: Path | None = None,
+                 generation_backend: BackendFactory | None = None):
         super().__init__()
         self.settings = settings or AppSettings.load()
         self.force_cpu = force_cpu
@@ -80,6 +84,13 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.resizeDocks([dock], [360], Qt.Orientation.Horizontal)
+        self.generation = GenerationController(self, generation_backend)
+        self.generation_panel = GenerationPanel(self.generation)
+        gen_dock = QDockWidget("Complete my sketch", self)
+        gen_dock.setObjectName("generation")
+        gen_dock.setWidget(self.generation_panel)
+        gen_dock.setFeatures(dock.features())
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, gen_dock)
 
         self.status_device = QLabel("Device: loading...")
         self.status_latency = QLabel("Model: -")
@@ -383,5 +394,6 @@ class MainWindow(QMainWindow):
         qs.setValue("state", self.saveState())
         qs.sync()
         self.settings.save()
+        self.generation.shutdown()
         self.worker.shutdown()
         self.autosave.close()

@@ -42,6 +42,8 @@ class AppSettings:
     last_open_dir: str = ""
     last_export_dir: str = ""
     recent_files: list[str] = field(default_factory=list)
+    generation_candidates: int = 2  # candidates per Complete / Draw request
+    generation_schedule: str = "parallel"  # or "sequential" (one leaf at a time, slower)
 
     def add_recent(self, path: str | Path) -> None:
         p = str(Path(path).resolve())
@@ -81,6 +83,9 @@ class AppSettings:
         if out.device not in DEVICES:
             out.device = "auto"
         out.pen_width = min(max(out.pen_width, 0.5), 40.0)
+        out.generation_candidates = min(max(int(out.generation_candidates), 1), 6)
+        if out.generation_schedule not in ("parallel", "sequential"):
+            out.generation_schedule = "parallel"
         return out
 
     def save(self, path: Path | None = None) -> None:

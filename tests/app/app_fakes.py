@@ -113,3 +113,63 @@ def draw(canvas, points, wait_ms: int = 2, release: bool = True) -> None:
 
 def line(x0, y0, x1, y1, n: int = 12):
     return [(x0 + (x1 - x0) * i / (n - 1), y0 + (y1 - y0) * i / (n - 1)) for i in range(n)]
+
+
+class FakeGenBackend:
+    """A generation backend with the real one's interface (``app.gen_worker``).
+
+    Every candidate: a Stage1Done with ``leaves`` leaves (32 px cells along a row), one
+    LeafEvent per leaf (``leaf_ms`` apart), then Finished with one horizontal stroke per
+    leaf. ``fail_after`` raises after that many leaves; ``gate`` (threading.Event), when
+    set up, makes each leaf wait for it (tests step through leaves)."""
+
+    def __init__(self, leaves: int = 6, leaf_ms: float = 5.0, classes=None):
+        self.leaves = leaves
+        self.leaf_ms = leaf_ms
+        self.classes = list(classes or CLASSES)
+        self.fail_after: int | None = None
+        self.gate: threading.Event | None = None
+        self.jobs: list = []
+        self.load_error: str | None = None
+
+    def load(self, device):
+        if self.load_error:
+            raise SketchError(self.load_error)
+        return "CPU", list(self.classes)
+
+    def draw(self, job, cancel):
+        return self._events(job, cancel)
+
+    complete = draw
+
+    def _events(self, job, cancel):
+        from visketch_core.generate.pipeline import Finished, GenResult, LeafEvent, Stage1Done
+        from visketch_core.sketch.model import Sketch
+
+        self.jobs.append(job)
+        shat = np.zeros((256, 256), np.float32)
+        shat[100:110, 16:16 + 32 * self.leaves] = 1.0
+        for k in range(job.n):
+            if k and cancel():
+                return
+            yield k, Stage1Done(np.zeros((32, 32), np.float32), shat, self.leaves, 0.0)
+            cancelled = False
+            for i in range(self.leaves):
+                if self.gate is not None:
+                    self.gate.wait(5.0)
+                    self.gate.clear()
+                if cancel():
+                    cancelled = True
+                    break
+                if self.fail_after is not None and i >= self.fail_after:
+                    raise RuntimeError("the generator broke")
+                time.sleep(self.leaf_ms / 1000.0)
+                patch = np.ones((32, 32), np.float32)
+                patch[14:18, :] = -0.1
+                x0 = 16 + 32 * i
+                yield k, LeafEvent(i, i, (x0, 96, x0 + 32, 128), 3, patch, 0.0)
+            strokes = [np.array([[16 + 32 * i, 112], [44 + 32 * i, 112]], np.float32)
+                       for i in range(self.leaves)]
+            yield k, Finished(GenResult(job.label, Sketch(strokes=strokes),
+                                        np.zeros((256, 256), np.float32),
+                                        np.zeros((32, 32), np.float32), {}, cancelled))

@@ -10,14 +10,7 @@ import pytest
 import torch
 
 from visketch_core.generate.pipeline import Finished, Generator, LeafEvent, Stage1Done
-from visketch_core.models.checkpoint import save_checkpoint
-from visketch_core.models.context_encoder import ContextEncoderConfig
-from visketch_core.models.diffusion import DiffusionConfig
-from visketch_core.models.refiner import LeafRefiner, RefinerConfig
-from visketch_core.models.unet import UNet, UNetConfig
-from visketch_core.models.vqvae import VQVAE, VQVAEConfig
 from visketch_core.sketch.model import Sketch
-from visketch_core.train.diffusion import save_diffusion
 
 CLASSES = ["cat", "eye", "map"]
 
@@ -31,21 +24,8 @@ def _one_thread():
 
 
 @pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory):
-    torch.manual_seed(0)
-    d = tmp_path_factory.mktemp("models")
-    tok = VQVAE(VQVAEConfig(codebook=16, code_dim=8, width=16))
-    save_checkpoint(d / "tokenizer.pt", kind="tokenizer", config=tok.cfg, model=tok)
-    unet = UNet(UNetConfig(num_classes=3, base=16, blocks=1, mults=(1, 2), attn_res=()))
-    for p in unet.out.parameters():        # non-zero output: the untrained model draws noise
-        torch.nn.init.normal_(p, std=0.3)
-    save_diffusion(d / "diffusion.pt", unet, DiffusionConfig(sample_steps=3), CLASSES, {},
-                   sampling={"steps": 3})
-    enc = ContextEncoderConfig(dim=16, layers=1, heads=2, stem_width=8)
-    ref = LeafRefiner(RefinerConfig(encoder=enc, num_classes=3, codebook=16, seq_len=16,
-                                    dec_layers=1, heads=2))
-    save_checkpoint(d / "refiner.pt", kind="refiner", config=ref.cfg, model=ref, classes=CLASSES)
-    return d
+def tiny_models(tiny_gen_models):
+    return tiny_gen_models
 
 
 def test_generate_streams_events_in_order(tiny_models):

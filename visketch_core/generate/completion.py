@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -18,34 +20,43 @@ import numpy as np
 
 from visketch_core.errors import SketchError
 from visketch_core.generate.canvas import coarse_from_ink
-from visketch_core.generate.pipeline import Finished, Generator
+from visketch_core.generate.pipeline import Event, Finished, Generator, GenResult
 from visketch_core.geometry import render, sdf_from_ink
 from visketch_core.geometry.vectorise import vectorise
-from visketch_core.sketch.model import FRAME, MARGIN, Sketch, normalise
+from visketch_core.sketch.model import FRAME, MARGIN, Sketch
 
 KNOWN_THRESHOLD = 0.3   # coarse pixels at least this inked are known
 SHRINK = 0.75           # a sketch outside the 0..256 box is normalised, then shrunk by this
 
 
-def completion_frame(sketch: Sketch) -> Sketch:
-    """The sketch in the 256 frame, leaving room to complete it.
+def frame_matrix(sketch: Sketch) -> np.ndarray:
+    """float32 (2, 3): the affine map of a stroke sketch's points into the 256 frame that
+    ``completion_frame`` applies (the app inverts it to put generated ink back).
 
-    Strokes inside the 0..256 box (QuickDraw simplified files, the app's canvas) keep their
-    place: the box maps onto the frame minus its margin, as a whole sketch would. Others
-    are normalised and shrunk about the centre by ``SHRINK``. A raster is shrunk likewise.
+    Strokes inside the 0..256 box (QuickDraw simplified files) keep their place: the box
+    maps onto the frame minus its margin, as a whole sketch would. Others are fitted into
+    the frame and shrunk about the centre by ``SHRINK``, to leave room for what is missing.
     """
+    if not sketch.strokes or sketch.is_empty:
+        raise SketchError("the sketch is empty", path=sketch.source)
+    x0, y0, x1, y1 = sketch.bounds()
+    if min(x0, y0) >= 0 and max(x1, y1) <= FRAME:
+        s = (FRAME - 2 * MARGIN) / FRAME
+        return np.array([[s, 0, MARGIN], [0, s, MARGIN]], np.float32)
+    w, h = max(x1 - x0, 1e-6), max(y1 - y0, 1e-6)
+    s = (FRAME - 2 * MARGIN) / max(w, h) * SHRINK
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    c = FRAME / 2
+    return np.array([[s, 0, c - s * cx], [0, s, c - s * cy]], np.float32)
+
+
+def completion_frame(sketch: Sketch) -> Sketch:
+    """The sketch in the 256 frame, leaving room to complete it (see ``frame_matrix``).
+    A raster is shrunk by ``SHRINK`` about the centre."""
     if sketch.is_empty:
         raise SketchError("the sketch is empty", path=sketch.source)
     if sketch.strokes:
-        x0, y0, x1, y1 = sketch.bounds()
-        s = (FRAME - 2 * MARGIN) / FRAME
-        if min(x0, y0) >= 0 and max(x1, y1) <= FRAME:
-            m = np.array([[s, 0, MARGIN], [0, s, MARGIN]], np.float32)
-            return sketch.transformed(m)
-        sk = normalise(sketch)
-        c = FRAME / 2
-        m = np.array([[SHRINK, 0, c * (1 - SHRINK)], [0, SHRINK, c * (1 - SHRINK)]], np.float32)
-        return sk.transformed(m)
+        return sketch.transformed(frame_matrix(sketch))
     side = int(round(FRAME * SHRINK))
     small = cv2.resize(sketch.raster.astype(np.float32), (side, side), interpolation=cv2.INTER_AREA)
     raster = np.zeros((FRAME, FRAME), np.float32)
@@ -71,34 +82,59 @@ class Completion:
         return bool(np.array_equal(self.ink[m], self.user_ink[m]))
 
 
-def complete(gen: Generator, sketch: Sketch, label: str | int, n: int = 1, *, seed: int = 0,
-             schedule: str = "parallel") -> list[Completion]:
-    """``n`` completions of ``sketch`` as class ``label``."""
+def completion_candidates(gen: Generator, framed: Sketch, label: str | int, n: int = 1, *,
+                          seed: int = 0, schedule: str = "parallel",
+                          cancel: Callable[[], bool] | None = None
+                          ) -> Iterator[tuple[int, Event]]:
+    """Complete ``framed`` (a sketch already in the 256 frame, see ``completion_frame``) as
+    one stream of ``(candidate, event)``, like ``Generator.candidates``. Each candidate ends
+    with ``Finished(result)``: ``result.sketch`` holds only the new strokes, ``result.ink``
+    the whole raster with the user's pixels untouched, ``result.raw_ink`` the user's ink.
+    ``cancel`` stops the candidate in progress between leaves and skips the rest."""
     y = gen.class_index(label) if isinstance(label, str) else int(label)
-    framed = completion_frame(sketch)
     cfg = gen.geometry
+    t0 = time.perf_counter()
     user_ink = render(framed, cfg.size, gen.sampling.line_width)
+    if not (user_ink > 0).any():
+        raise SketchError("the sketch has no ink inside the frame", path=framed.source)
     user_sdf = sdf_from_ink(user_ink, cfg.sdf_scale)
     known = coarse_from_ink(user_ink)
     mask = known >= KNOWN_THRESHOLD
     coarse = gen.stage1([y] * n, seed=seed, known=np.repeat(known[None], n, 0),
                         known_mask=np.repeat(mask[None], n, 0))
     keep_out = cv2.dilate((user_ink > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    out = []
     for k in range(n):
-        res = None
+        if k and cancel is not None and cancel():
+            return
+        start = t0 if k == 0 else time.perf_counter()
         for ev in gen.refine(coarse[k], y, schedule=schedule, seed=seed * 1000 + k,
-                             frozen=user_sdf, trace=False):
-            if isinstance(ev, Finished):
-                res = ev.result
-        new_ink = np.where(keep_out, 0.0, res.raw_ink).astype(np.float32)
-        new = vectorise(new_ink)
-        strokes = list(framed.strokes) + list(new.strokes)
-        new_render = render(new, cfg.size, gen.sampling.line_width) if new.strokes \
-            else np.zeros_like(user_ink)
-        ink = np.where(user_ink > 0, user_ink, new_render).astype(np.float32)
+                             frozen=user_sdf, trace=False, cancel=cancel, t0=start):
+            if not isinstance(ev, Finished):
+                yield k, ev
+                continue
+            res = ev.result
+            new_ink = np.where(keep_out, 0.0, res.raw_ink).astype(np.float32)
+            new = vectorise(new_ink, label=gen.classes[y])
+            new_render = render(new, cfg.size, gen.sampling.line_width) if new.strokes \
+                else np.zeros_like(user_ink)
+            ink = np.where(user_ink > 0, user_ink, new_render).astype(np.float32)
+            timings = {**res.timings, "total_s": time.perf_counter() - start}
+            yield k, Finished(GenResult(gen.classes[y], new, ink, res.coarse, timings,
+                                        res.cancelled, user_ink))
+
+
+def complete(gen: Generator, sketch: Sketch, label: str | int, n: int = 1, *, seed: int = 0,
+             schedule: str = "parallel") -> list[Completion]:
+    """``n`` completions of ``sketch`` as class ``label``."""
+    framed = completion_frame(sketch)
+    out = []
+    for _, ev in completion_candidates(gen, framed, label, n, seed=seed, schedule=schedule):
+        if not isinstance(ev, Finished):
+            continue
+        res = ev.result
+        strokes = list(framed.strokes) + list(res.sketch.strokes)
         if not framed.strokes:      # a raster input: the output is its ink, traced
-            strokes = list(vectorise(ink).strokes)
-        out.append(Completion(gen.classes[y], Sketch(strokes=strokes, label=gen.classes[y]),
-                              ink, user_ink, res.timings))
+            strokes = list(vectorise(res.ink).strokes)
+        out.append(Completion(res.label, Sketch(strokes=strokes, label=res.label),
+                              res.ink, res.raw_ink, res.timings))
     return out

@@ -244,6 +244,23 @@ class Generator:
                     out.append(ev.result)
         return out
 
+    def candidates(self, label: str | int, n: int = 1, *, seed: int = 0,
+                   schedule: Schedule | str = "parallel",
+                   cancel: Callable[[], bool] | None = None) -> Iterator[tuple[int, Event]]:
+        """n sketches of one class as one stream of ``(candidate, event)``: stage 1 runs once
+        for all n, then each candidate is refined in turn (its events end with ``Finished``).
+        ``cancel`` stops the candidate in progress between leaves and skips the rest."""
+        y = self.class_index(label) if isinstance(label, str) else int(label)
+        t0 = time.perf_counter()
+        coarse = self.stage1([y] * n, seed=seed)
+        for k in range(n):
+            if k and cancel is not None and cancel():
+                return
+            start = t0 if k == 0 else time.perf_counter()
+            for ev in self.refine(coarse[k], y, schedule=schedule, seed=seed * 1000 + k,
+                                  cancel=cancel, t0=start):
+                yield k, ev
+
     def events(self, label: str | int, *, seed: int = 0, schedule: Schedule | str = "sequential",
                cancel: Callable[[], bool] | None = None) -> Iterator[Event]:
         """One sketch as a stream of events (what the app's worker forwards)."""

@@ -1,0 +1,105 @@
+"""What the canvas shows of a generation in progress: a layer of its own over the ink.
+
+Everything generated lives in the 256 px generation frame; ``frame_to_doc`` places that
+frame in the document. The layer holds
+- a faint preview of the stage-1 sketch (S-hat), shown until its leaves are refined;
+- the refined leaves, painted as they arrive (each LeafEvent's patch, ink where SDF < 0);
+- once a candidate is finished, its traced strokes (in document coordinates), which is
+  exactly what Accept would add to the drawing.
+The layer never touches the document.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QImage, QPainter, QTransform
+
+from app import ink
+
+FRAME = 256
+PREVIEW_RGBA = (90, 130, 200, 55)   # faint blue: the stage-1 sketch
+LEAF_RGBA = (30, 90, 200, 230)      # the refined leaves
+GENERATED_INK = QColor(30, 90, 200)  # finished candidate strokes
+
+
+def frame_to_doc_transform(matrix: np.ndarray) -> QTransform:
+    """The inverse of a (2, 3) document -> frame similarity, as a QTransform."""
+    m = np.vstack([np.asarray(matrix, np.float64), [0.0, 0.0, 1.0]])
+    inv = np.linalg.inv(m)
+    return QTransform(inv[0, 0], inv[1, 0], inv[0, 1], inv[1, 1], inv[0, 2], inv[1, 2])
+
+
+class GenerationLayer:
+    """The state painted for one candidate; ``paint`` is called by the canvas."""
+
+    def __init__(self, frame_to_doc: QTransform):
+        self.frame_to_doc = frame_to_doc
+        self._preview = np.zeros((FRAME, FRAME), bool)
+        self._leaves = np.zeros((FRAME, FRAME), bool)
+        self._covered = np.zeros((FRAME, FRAME), bool)
+        self._image: QImage | None = None
+        self.strokes: list[np.ndarray] | None = None   # finished: traced strokes (document)
+        self.painted: list[int] = []                   # leaf indices in the order received
+        self.first_painted_at: float | None = None     # perf_counter of the first paint of a leaf
+        self.last_painted_at: float | None = None
+
+    def set_preview(self, shat_ink: np.ndarray) -> None:
+        self._preview = np.asarray(shat_ink) > 0.5
+        self._image = None
+
+    def add_leaf(self, index: int, box: tuple[int, int, int, int], patch: np.ndarray) -> None:
+        x0, y0, x1, y1 = (int(v) for v in box)
+        side = x1 - x0
+        p = np.asarray(patch, np.float32)
+        if p.shape[0] != side:
+            p = cv2.resize(p, (side, side), interpolation=cv2.INTER_LINEAR)
+        self._leaves[y0:y1, x0:x1] = p < 0
+        self._covered[y0:y1, x0:x1] = True
+        self.painted.append(int(index))
+        self._image = None
+
+    def set_strokes(self, strokes: list[np.ndarray]) -> None:
+        self.strokes = list(strokes)
+
+    @property
+    def leaf_count(self) -> int:
+        return len(self.painted)
+
+    def image(self) -> QImage:
+        """The preview and the refined leaves as one 256 x 256 RGBA image."""
+        if self._image is None:
+            rgba = np.zeros((FRAME, FRAME, 4), np.uint8)
+            rgba[self._preview & ~self._covered] = PREVIEW_RGBA
+            rgba[self._leaves] = LEAF_RGBA
+            self._rgba = np.ascontiguousarray(rgba)     # the QImage borrows this buffer
+            self._image = QImage(self._rgba.data, FRAME, FRAME, 4 * FRAME,
+                                 QImage.Format.Format_RGBA8888)
+        return self._image
+
+    def paint(self, p: QPainter, view: QTransform, pen_width: float) -> None:
+        """Draw through ``view`` (document -> widget). Leaves the painter's transform reset."""
+        p.save()
+        if self.strokes is not None:
+            ink.paint_strokes(p, view, pen_width, self.strokes, GENERATED_INK)
+        else:
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            p.setTransform(self.frame_to_doc * view)
+            p.drawImage(QRectF(0, 0, FRAME, FRAME), self.image())
+        p.restore()
+        p.resetTransform()
+        if self.painted:
+            now = time.perf_counter()
+            if self.first_painted_at is None:
+                self.first_painted_at = now
+            self.last_painted_at = now
+
+    def doc_strokes(self, frame_strokes: list[np.ndarray]) -> list[np.ndarray]:
+        """Frame-coordinate strokes mapped into the document."""
+        t = self.frame_to_doc
+        m = np.array([[t.m11(), t.m21(), t.dx()], [t.m12(), t.m22(), t.dy()]], np.float64)
+        return [(np.asarray(s, np.float64) @ m[:, :2].T + m[:, 2]).astype(np.float32)
+                for s in frame_strokes if len(s)]
