@@ -44,8 +44,8 @@ class GenerationLayer:
         self._image: QImage | None = None
         self.strokes: list[np.ndarray] | None = None   # finished: traced strokes (document)
         self.painted: list[int] = []                   # leaf indices in the order received
-        self.first_painted_at: float | None = None     # perf_counter of the first paint of a leaf
-        self.last_painted_at: float | None = None
+        self.paint_log: list[tuple[float, int]] = []   # (perf_counter, leaves) at each paint
+                                                        # that showed new leaves
 
     def set_preview(self, shat_ink: np.ndarray) -> None:
         self._preview = np.asarray(shat_ink) > 0.5
@@ -91,11 +91,18 @@ class GenerationLayer:
             p.drawImage(QRectF(0, 0, FRAME, FRAME), self.image())
         p.restore()
         p.resetTransform()
-        if self.painted:
-            now = time.perf_counter()
-            if self.first_painted_at is None:
-                self.first_painted_at = now
-            self.last_painted_at = now
+        n = len(self.painted)
+        if n and (not self.paint_log or self.paint_log[-1][1] < n):
+            self.paint_log.append((time.perf_counter(), n))
+
+    @property
+    def first_painted_at(self) -> float | None:
+        """When the first refined leaf reached the screen (perf_counter), if it has."""
+        return self.paint_log[0][0] if self.paint_log else None
+
+    def painted_all_at(self, total: int) -> float | None:
+        """When a paint first showed ``total`` leaves (perf_counter), if it has."""
+        return next((t for t, n in self.paint_log if n >= total), None)
 
     def doc_strokes(self, frame_strokes: list[np.ndarray]) -> list[np.ndarray]:
         """Frame-coordinate strokes mapped into the document."""

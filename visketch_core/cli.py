@@ -163,7 +163,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     enc = ContextEncoderConfig(dim=args.dim, layers=args.layers, heads=args.heads,
-                               dropout=args.dropout, use_context=not args.leaf_only)
+                               dropout=args.dropout, use_context=not args.leaf_only,
+                               stem=args.stem, stem_width=args.stem_width)
     cfg = ClassifierConfig(encoder=enc, pooling=args.pooling, dropout=args.dropout)
     tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                        warmup_steps=args.warmup, seed=args.seed, workers=args.workers,
@@ -277,6 +278,9 @@ def classifier_train_parser() -> argparse.ArgumentParser:
     t.add_argument("--heads", type=int, default=4)
     t.add_argument("--dropout", type=float, default=0.0)
     t.add_argument("--pooling", choices=["attention", "mean"], default="attention")
+    t.add_argument("--stem", choices=["light", "conv3"], default="light",
+                   help="patch stem: two patchifying convs, or three 3x3 stride-2 convs")
+    t.add_argument("--stem-width", type=int, default=24)
     t.add_argument("--leaf-only", action="store_true", help="ablation: no multi-scale context")
     t.add_argument("--binary", action="store_true", help="ablation: binary patches, not SDF")
     t.add_argument("--limit-per-class", type=int, default=None)

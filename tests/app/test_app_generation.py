@@ -241,3 +241,23 @@ def test_real_generation_code_with_tiny_models(qtbot, make_window, tiny_gen_mode
     assert cand is not None and cand.finished, w.message_bar.text()
     assert cand.layer.leaf_count == cand.leaves_total
     assert len(w.document) == 1
+
+
+def test_shipped_models_complete_in_the_window(qtbot, make_window):
+    """The real shipped generation models behind the real worker (skipped if not shipped)."""
+    from visketch_core.paths import models_dir
+
+    if not all((models_dir() / f"{n}.pt").exists() for n in ("tokenizer", "diffusion", "refiner")):
+        pytest.skip("generation models not shipped")
+    w = make_window(generation_backend=None)
+    w.settings.generation_candidates = 1
+    draw(w.canvas, line(80, 80, 240, 80))
+    draw(w.canvas, line(80, 80, 80, 200))
+    ctrl = w.generation
+    assert ctrl.complete_sketch("camera")
+    qtbot.waitUntil(lambda: not ctrl.running, timeout=120000)
+    cand = ctrl.current()
+    assert cand is not None and cand.finished, w.message_bar.text()
+    assert cand.leaves_total > 0 and len(set(cand.layer.painted)) == cand.layer.leaf_count
+    assert cand.layer.leaf_count == cand.leaves_total and cand.strokes
+    assert ctrl.accept() and len(w.document) == 2 + len(cand.strokes)

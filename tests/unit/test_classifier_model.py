@@ -68,7 +68,8 @@ def test_leaf_only_ablation_and_mean_pooling_run(items):
     from dataclasses import replace
 
     for cfg in (replace(TINY, encoder=replace(TINY.encoder, use_context=False)),
-                replace(TINY, pooling="mean")):
+                replace(TINY, pooling="mean"),
+                replace(TINY, encoder=replace(TINY.encoder, stem="conv3"))):
         out = QuadtreeClassifier(cfg)(collate(items), collate(items)["label"])
         assert torch.isfinite(out["loss"])
     w = QuadtreeClassifier(replace(TINY, pooling="mean"))(collate(items))["leaf_weights"]

@@ -23,6 +23,7 @@ class ContextEncoderConfig:
     depth: int = 4          # quadtree levels; tokens per context = depth * 9 (+ CLS)
     patch: int = 32
     stem_width: int = 24
+    stem: str = "light"       # "light" (patchifying convs) | "conv3" (3x3 stride-2 convs)
     use_context: bool = True  # False: each leaf sees only its own patch (ablation)
 
 
@@ -41,7 +42,7 @@ class ContextEncoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         d = cfg.dim
-        self.embed = PatchEmbed(dim=d, patch=cfg.patch, width=cfg.stem_width)
+        self.embed = PatchEmbed(dim=d, patch=cfg.patch, width=cfg.stem_width, kind=cfg.stem)
         self.level_emb = nn.Parameter(torch.randn(cfg.depth, d) * 0.02)
         self.slot_emb = nn.Parameter(torch.randn(9, d) * 0.02)
         self.dummy = nn.Parameter(torch.randn(d) * 0.02)

@@ -1,0 +1,72 @@
+"""Copy trained generation models into resources/models/ with a readable card beside them.
+
+    python scripts/ship_generation.py runs/gen [--temperature 0.7] [--guidance 2.0]
+        [--steps 25] [--report generation_metrics.json]
+
+Copies tokenizer.pt, diffusion.pt, refiner.pt and judge.pt from the run folder. The sampling
+settings chosen on the validation split are written into the shipped diffusion.pt (the
+generator reads them from there). Writes resources/models/generation.json: what each model
+is, its size, its training metrics, the sampling settings, and the test report when given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FILES = ("tokenizer", "diffusion", "refiner", "judge")
+
+
+def main() -> None:
+    import torch
+
+    from visketch_core.models.checkpoint import read_checkpoint
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("run", help="folder holding tokenizer.pt, diffusion.pt, refiner.pt, judge.pt")
+    ap.add_argument("--temperature", type=float, default=None)
+    ap.add_argument("--top-k", type=int, default=None)
+    ap.add_argument("--guidance", type=float, default=None)
+    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--report", default=None, help="JSON from benchmarks/generation.py")
+    args = ap.parse_args()
+    src, dst = Path(args.run), ROOT / "resources" / "models"
+    dst.mkdir(parents=True, exist_ok=True)
+    card: dict = {"kind": "generation",
+                  "trained_on": "Quick, Draw! simplified, 15 classes, train split "
+                                "(CC BY 4.0, Google)",
+                  "models": {}}
+    for name in FILES:
+        blob = read_checkpoint(src / f"{name}.pt", kind=name)
+        if name == "diffusion":
+            sampling = dict(blob.get("sampling", {}))
+            for key, value in (("temperature", args.temperature), ("top_k", args.top_k),
+                               ("guidance", args.guidance), ("steps", args.steps)):
+                if value is not None:
+                    sampling[key] = value
+            blob["sampling"] = sampling
+            card["sampling"] = sampling
+            tmp = dst / "diffusion.pt.tmp"
+            torch.save(blob, tmp)
+            tmp.replace(dst / "diffusion.pt")
+        else:
+            shutil.copyfile(src / f"{name}.pt", dst / f"{name}.pt")
+        params = sum(v.numel() for v in blob["weights"].values())
+        card["models"][name] = {"file": f"{name}.pt", "parameters": int(params),
+                                "bytes": (dst / f"{name}.pt").stat().st_size,
+                                "config": blob["config"], "training_metrics": blob["metrics"]}
+        card["classes"] = blob["classes"] or card.get("classes", [])
+    if args.report:
+        card["test_report"] = json.loads(Path(args.report).read_text(encoding="utf-8"))
+    (dst / "generation.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    print(f"shipped {', '.join(FILES)} -> {dst}")
+
+
+if __name__ == "__main__":
+    main()
