@@ -123,13 +123,36 @@ class SketchCanvas(QWidget):
         allp = np.concatenate(pts)
         x0, y0 = allp.min(0)
         x1, y1 = allp.max(0)
+        self.fit_rect(float(x0), float(y0), float(x1), float(y1), margin_px)
+        self._auto_fit = True  # refit when the widget is resized, until the user zooms or pans
+
+    def visible_rect(self) -> tuple[float, float, float, float]:
+        """The part of the document on screen: (x0, y0, x1, y1) in document coordinates."""
+        x0, y0 = self.to_document(QPointF(0, 0))
+        x1, y1 = self.to_document(QPointF(self.width(), self.height()))
+        return x0, y0, x1, y1
+
+    def ensure_visible(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        """Zoom out (never in) so that this document rect is on screen with the drawing."""
+        vx0, vy0, vx1, vy1 = self.visible_rect()
+        if x0 >= vx0 and y0 >= vy0 and x1 <= vx1 and y1 <= vy1:
+            return
+        pts = [s.points for s in self.document.strokes if len(s.points)]
+        if pts:
+            allp = np.concatenate(pts)
+            x0, y0 = min(x0, float(allp[:, 0].min())), min(y0, float(allp[:, 1].min()))
+            x1, y1 = max(x1, float(allp[:, 0].max())), max(y1, float(allp[:, 1].max()))
+        self.fit_rect(x0, y0, x1, y1, 20.0, max_scale=self._scale)
+
+    def fit_rect(self, x0: float, y0: float, x1: float, y1: float, margin_px: float = 40.0,
+                 max_scale: float = 4.0) -> None:
+        """Centre this document rect in the widget, as large as fits (up to ``max_scale``)."""
         w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
         avail_w = max(self.width() - 2 * margin_px, 50.0)
         avail_h = max(self.height() - 2 * margin_px, 50.0)
-        scale = min(avail_w / w, avail_h / h, 4.0)
+        scale = min(avail_w / w, avail_h / h, max_scale)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         self.set_view(scale, QPointF(self.width() / 2 - cx * scale, self.height() / 2 - cy * scale))
-        self._auto_fit = True  # refit when the widget is resized, until the user zooms or pans
 
     # -- state set by the window -----------------------------------------------------
     def set_pen_width(self, width: float) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QTransform
 from app import ink
 
 FRAME = 256
+RES = 2                              # layer pixels per frame pixel (smooth leaf edges)
 PREVIEW_RGBA = (90, 130, 200, 55)   # faint blue: the stage-1 sketch
 LEAF_RGBA = (30, 90, 200, 230)      # the refined leaves
 GENERATED_INK = QColor(30, 90, 200)  # finished candidate strokes
@@ -38,9 +39,10 @@ class GenerationLayer:
 
     def __init__(self, frame_to_doc: QTransform):
         self.frame_to_doc = frame_to_doc
-        self._preview = np.zeros((FRAME, FRAME), bool)
-        self._leaves = np.zeros((FRAME, FRAME), bool)
-        self._covered = np.zeros((FRAME, FRAME), bool)
+        side = FRAME * RES
+        self._preview = np.zeros((side, side), bool)
+        self._leaves = np.zeros((side, side), bool)
+        self._covered = np.zeros((side, side), bool)
         self._image: QImage | None = None
         self.strokes: list[np.ndarray] | None = None   # finished: traced strokes (document)
         self.painted: list[int] = []                   # leaf indices in the order received
@@ -48,13 +50,15 @@ class GenerationLayer:
                                                         # that showed new leaves
 
     def set_preview(self, shat_ink: np.ndarray) -> None:
-        self._preview = np.asarray(shat_ink) > 0.5
+        ink = np.asarray(shat_ink, np.float32)
+        self._preview = cv2.resize(ink, (FRAME * RES, FRAME * RES),
+                                   interpolation=cv2.INTER_LINEAR) > 0.5
         self._image = None
 
     def add_leaf(self, index: int, box: tuple[int, int, int, int], patch: np.ndarray) -> None:
-        x0, y0, x1, y1 = (int(v) for v in box)
+        x0, y0, x1, y1 = (int(v) * RES for v in box)
         side = x1 - x0
-        p = np.asarray(patch, np.float32)
+        p = np.asarray(patch, np.float32)       # the SDF, upsampled: smooth ink edges
         if p.shape[0] != side:
             p = cv2.resize(p, (side, side), interpolation=cv2.INTER_LINEAR)
         self._leaves[y0:y1, x0:x1] = p < 0
@@ -70,13 +74,14 @@ class GenerationLayer:
         return len(self.painted)
 
     def image(self) -> QImage:
-        """The preview and the refined leaves as one 256 x 256 RGBA image."""
+        """The preview and the refined leaves as one RGBA image (RES pixels a frame pixel)."""
         if self._image is None:
-            rgba = np.zeros((FRAME, FRAME, 4), np.uint8)
+            side = FRAME * RES
+            rgba = np.zeros((side, side, 4), np.uint8)
             rgba[self._preview & ~self._covered] = PREVIEW_RGBA
             rgba[self._leaves] = LEAF_RGBA
             self._rgba = np.ascontiguousarray(rgba)     # the QImage borrows this buffer
-            self._image = QImage(self._rgba.data, FRAME, FRAME, 4 * FRAME,
+            self._image = QImage(self._rgba.data, side, side, 4 * side,
                                  QImage.Format.Format_RGBA8888)
         return self._image
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox,
@@ -199,6 +199,9 @@ class GenerationController(QObject):
         self._next_job += 1
         self.job, self.mode, self.label, self.error = job, mode, label, ""
         self._matrix = matrix
+        t = frame_to_doc_transform(matrix)           # keep the whole frame on screen
+        r = t.mapRect(QRectF(0, 0, FRAME, FRAME))
+        self.w.canvas.ensure_visible(r.left(), r.top(), r.right(), r.bottom())
         self.requested_at = time.perf_counter()
         self.worker.start(job)
         verb = "Completing the sketch as" if mode == "complete" else "Drawing"
@@ -481,7 +484,9 @@ class GenerationPanel(QWidget):
     def _on_progress(self, k: int, n: int, done: int, total: int) -> None:
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
-        self.bar.setFormat(f"candidate {k + 1}/{n}: %v / %m leaves")
+        self.bar.setFormat("%v / %m leaves")
+        self.status.setText(f"Generating {self.c.label} on {self.c.device_name or 'CPU'}: "
+                            f"candidate {k + 1} of {n}")
 
     def _on_row(self, row: int) -> None:
         finished = [i for i, cand in enumerate(self.c.candidates) if cand.finished]

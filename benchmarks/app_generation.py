@@ -85,8 +85,8 @@ def run_one(app, w, sketch, label: str, schedule: str, frames: Path | None = Non
     from PySide6.QtCore import Qt, QTimer
 
     w.set_document(sketch, path=None)
-    w.settings.generation_schedule = schedule
-    w.settings.generation_candidates = 1
+    w.generation_panel.schedule_box.setCurrentText(schedule)    # as a user would
+    w.generation_panel.count_box.setValue(1)
     ticks: list[float] = []
     beat = QTimer()
     beat.setTimerType(Qt.TimerType.PreciseTimer)

@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--top-k", type=int, default=None)
     ap.add_argument("--guidance", type=float, default=None)
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--max-leaf-ink", type=float, default=None)
     ap.add_argument("--report", default=None, help="JSON from benchmarks/generation.py")
     args = ap.parse_args()
     src, dst = Path(args.run), ROOT / "resources" / "models"
@@ -47,7 +48,8 @@ def main() -> None:
         if name == "diffusion":
             sampling = dict(blob.get("sampling", {}))
             for key, value in (("temperature", args.temperature), ("top_k", args.top_k),
-                               ("guidance", args.guidance), ("steps", args.steps)):
+                               ("guidance", args.guidance), ("steps", args.steps),
+                               ("max_leaf_ink", args.max_leaf_ink)):
                 if value is not None:
                     sampling[key] = value
             blob["sampling"] = sampling

@@ -53,6 +53,7 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=None, help="override leaf sampling")
     p.add_argument("--guidance", type=float, default=None, help="override stage-1 guidance")
     p.add_argument("--steps", type=int, default=None, help="override stage-1 DDIM steps")
+    p.add_argument("--max-leaf-ink", type=float, default=None, help="override the blob guard")
     return p
 
 
@@ -75,7 +76,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
     torch.set_num_threads(a.threads)
     gen = Generator.load(a.models, device="cpu")
     over = {k: v for k, v in (("temperature", a.temperature), ("top_k", a.top_k),
-                              ("guidance", a.guidance), ("steps", a.steps)) if v is not None}
+                              ("guidance", a.guidance), ("steps", a.steps),
+                              ("max_leaf_ink", a.max_leaf_ink)) if v is not None}
     if over:
         gen.sampling = replace(gen.sampling, **over)
     modes = [m for m in MODES if m in a.modes.split(",")]
@@ -94,10 +96,11 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                                           for x in real_small]), pool)
 
     # -- generation: stage 1 once, then the three modes ------------------------------------
+    per_class = a.per_class if modes else 0
     out: dict[str, list] = {m: [] for m in MODES}
     times: dict[str, list] = {m: [] for m in MODES}
     labels = []
-    for c in range(len(classes)):
+    for c in range(len(classes) if per_class else 0):
         t0 = time.perf_counter()
         coarse = gen.stage1([c] * a.per_class, seed=a.seed + 7919 * c)
         s1 = (time.perf_counter() - t0) / a.per_class

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from visketch_core.errors import ModelError, SketchError
-from visketch_core.generate.canvas import Shat, leaf_node, paste, shat_from_coarse
+from visketch_core.generate.canvas import Shat, crop, leaf_node, paste, shat_from_coarse
 from visketch_core.generate.schedules import Schedule, leaf_batches
 from visketch_core.geometry import GeometryConfig, render
 from visketch_core.geometry.context import node_patches
@@ -32,6 +32,8 @@ class SamplingConfig:
     temperature: float = 0.7     # leaf token sampling (0 = greedy)
     top_k: int = 0
     line_width: float = 3.0      # width of the traced strokes when rendered
+    max_leaf_ink: float = 0.3    # a decoded leaf inked over more than this share of its
+                                 # patch is a blob, not strokes: the leaf keeps S-hat (1 = off)
 
 
 @dataclass
@@ -169,7 +171,7 @@ class Generator:
         stage1_s = time.perf_counter() - t0
         yield Stage1Done(coarse, shat.ink, int(todo.sum()), stage1_s)
         g = torch.Generator().manual_seed(int(seed))
-        first, done, cancelled = None, 0, False
+        first, done, cancelled, rejected = None, 0, False, 0
         for step, batch in enumerate(leaf_batches(tree, schedule)):
             batch = batch[todo[batch]]
             if not len(batch):
@@ -179,6 +181,9 @@ class Generator:
                 break
             patches = self._decode(canvas, shat, batch, label, g)      # (K, 32, 32)
             for j, i in enumerate(batch.tolist()):
+                if (patches[j] < 0).mean() > smp.max_leaf_ink:
+                    patches[j] = crop(canvas, tree, i, cfg.patch)
+                    rejected += 1
                 paste(canvas, tree, i, patches[j])
                 done += 1
                 now = time.perf_counter() - t0
@@ -190,7 +195,7 @@ class Generator:
         out = render(sketch, cfg.size, smp.line_width) if sketch.strokes else ink
         total = time.perf_counter() - t0
         timings = {"stage1_s": stage1_s, "first_leaf_s": first, "total_s": total,
-                   "leaves": int(todo.sum()), "refined": done}
+                   "leaves": int(todo.sum()), "refined": done, "rejected": rejected}
         yield Finished(GenResult(self.classes[label], sketch, out, coarse, timings, cancelled, ink))
 
     @torch.no_grad()
