@@ -130,8 +130,10 @@ def main() -> None:
                     help="use the shipped model as the 'visketch' variant (only when it was "
                          "trained with the same epochs and seed as this run)")
     ap.add_argument("--confusion", default=str(ROOT / "docs" / "images" / "confusion.png"))
+    ap.add_argument("--threads", type=int, default=2, help="torch threads for training/eval "
+                    "(latency is always measured with 2)")
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     out = Path(args.out)
     result: dict = {"benchmark": "classification", "split": "test", "machine": machine()}
 
