@@ -217,17 +217,22 @@ class FileActions:
         if self.w.document.is_empty:
             self.w.show_error("Nothing to export: the drawing is empty")
             return False
+        stem = Path(self.path).stem if self.path else "drawing"
+        return await self.export_sketch(self.w.document.to_sketch(), path, "Export drawing", stem)
+
+    async def export_sketch(self, sketch: Sketch, path: str | None, title: str,
+                            stem: str) -> bool:
+        """Write ``sketch`` as PNG or SVG to ``path`` (asked for when None)."""
         if path is None:
-            stem = Path(self.path).stem if self.path else "drawing"
             start = str(Path(self.w.settings.last_export_dir or ".") / f"{stem}.png")
-            path = await self.w.dialogs.save_path("Export drawing", start, EXPORT_FILTERS, ".png")
+            path = await self.w.dialogs.save_path(title, start, EXPORT_FILTERS, ".png")
             if not path:
                 return False
         if Path(path).suffix.lower() not in (".png", ".svg"):
             self.w.show_error(f"Could not export {Path(path).name}: choose a .png or .svg name")
             return False
         try:
-            await self._run(_write, self.w.document.to_sketch(), path)
+            await self._run(_write, sketch, path)
         except (SketchError, OSError) as exc:
             self._error(f"Could not export {Path(path).name}", exc)
             return False

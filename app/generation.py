@@ -22,7 +22,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs import EXPORT_FILTERS, thumbnail
+from app.dialogs import thumbnail
 from app.document import SketchDocument, Stroke
 from app.gen_layer import FRAME, GenerationLayer, frame_to_doc_transform
 from app.gen_worker import SCHEDULES, BackendFactory, GenerationWorker, GenJob
@@ -279,26 +278,7 @@ class GenerationController(QObject):
         if sketch is None:
             self.w.show_error("Nothing to export: no finished candidate")
             return False
-        if path is None:
-            start = str(Path(self.w.settings.last_export_dir or ".") / f"{self.label}.png")
-            path = await self.w.dialogs.save_path("Export candidate", start, EXPORT_FILTERS,
-                                                  ".png")
-            if not path:
-                return False
-        if Path(path).suffix.lower() not in (".png", ".svg"):
-            self.w.show_error(f"Could not export {Path(path).name}: choose a .png or .svg name")
-            return False
-        from visketch_core.errors import SketchError
-        from visketch_core.sketch.io import write_sketch
-
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, write_sketch, sketch, path)
-        except (SketchError, OSError) as exc:
-            self.w.show_error(f"Could not export {Path(path).name}: {exc}")
-            return False
-        self.w.settings.last_export_dir = str(Path(path).resolve().parent)
-        self.w.show_info(f"Exported {Path(path).name}")
-        return True
+        return await self.w.files.export_sketch(sketch, path, "Export candidate", self.label)
 
     def shutdown(self) -> None:
         if self.job is not None:

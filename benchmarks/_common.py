@@ -22,3 +22,35 @@ def machine() -> dict:
 
 def emit(result: dict) -> None:
     print(json.dumps(result, indent=2))
+
+
+def isolate_app() -> None:
+    """Offscreen Qt and private settings/autosave folders, so an app benchmark never touches
+    the user's own. Call before importing Qt."""
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    tmp = Path(tempfile.mkdtemp(prefix="visketch-bench-"))
+    os.environ.setdefault("VISKETCH_CONFIG_DIR", str(tmp / "config"))
+    os.environ.setdefault("VISKETCH_DATA_DIR", str(tmp / "data"))
+
+
+class SilentDialogs:
+    """The window's dialogs, answering without asking: a benchmark discards its drawing."""
+
+    def ask_save_changes_now(self, name):
+        return "discard"
+
+    async def ask_save_changes(self, name):
+        return "discard"
+
+    async def open_path(self, *a, **k):
+        return None
+
+    save_path = open_path
+
+    def save_path_now(self, *a, **k):
+        return None
+
+    async def pick_sketch(self, sketches, more):
+        return 0

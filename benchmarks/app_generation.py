@@ -23,38 +23,15 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-_tmp = tempfile.mkdtemp(prefix="visketch-bench-")
-os.environ.setdefault("VISKETCH_CONFIG_DIR", str(Path(_tmp) / "config"))
-os.environ.setdefault("VISKETCH_DATA_DIR", str(Path(_tmp) / "data"))
+from _common import ROOT, SilentDialogs, isolate_app  # noqa: E402
+
+isolate_app()
 
 TARGET_FIRST_LEAF_S = 0.5
 TARGET_STALL_MS = 50.0
-
-
-class _Dialogs:
-    def ask_save_changes_now(self, name):
-        return "discard"
-
-    async def ask_save_changes(self, name):
-        return "discard"
-
-    async def open_path(self, *a, **k):
-        return None
-
-    save_path = open_path
-
-    def save_path_now(self, *a, **k):
-        return None
-
-    async def pick_sketch(self, sketches, more):
-        return 0
 
 
 def half_sketches(data_dir: Path, n: int, seed: int = 0):
@@ -165,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(["app_generation"])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    w = MainWindow(force_cpu=args.cpu, dialogs=_Dialogs(),
+    w = MainWindow(force_cpu=args.cpu, dialogs=SilentDialogs(),
                    generation_backend=lambda: ShippedBackend(args.models))
     w.resize(1280, 800)
     w.show()

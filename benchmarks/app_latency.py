@@ -19,40 +19,14 @@ import math
 import os
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-_tmp = tempfile.mkdtemp(prefix="visketch-bench-")
-os.environ.setdefault("VISKETCH_CONFIG_DIR", str(Path(_tmp) / "config"))  # leave the user's alone
-os.environ.setdefault("VISKETCH_DATA_DIR", str(Path(_tmp) / "data"))
+from _common import SilentDialogs, isolate_app  # noqa: E402
+
+isolate_app()
 
 TARGET_PEN_UP_MS = 100.0
 TARGET_STALL_MS = 50.0
-
-
-class _Dialogs:
-    """Never ask anything: the benchmark discards its drawing at the end."""
-
-    def ask_save_changes_now(self, name):
-        return "discard"
-
-    async def ask_save_changes(self, name):
-        return "discard"
-
-    async def open_path(self, *a, **k):
-        return None
-
-    save_path = open_path
-
-    def save_path_now(self, *a, **k):
-        return None
-
-    async def pick_sketch(self, sketches, more):
-        return 0
 
 
 def _fake_factory(device):
@@ -201,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     w = MainWindow(recognizer_factory=_fake_factory if args.fake else None,
-                   force_cpu=args.cpu, dialogs=_Dialogs())
+                   force_cpu=args.cpu, dialogs=SilentDialogs())
     w.resize(1200, 760)
     w.show()
     if not loop.run_until_complete(w.load_model()):
