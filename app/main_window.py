@@ -10,7 +10,14 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.actions import build_actions
 from app.autosave import Autosave, Survivor
@@ -88,7 +95,11 @@ class MainWindow(QMainWindow):
         self.generation_panel = GenerationPanel(self.generation)
         gen_dock = QDockWidget("Complete my sketch", self)
         gen_dock.setObjectName("generation")
-        gen_dock.setWidget(self.generation_panel)
+        scroll = QScrollArea()      # on a small screen the panel scrolls, the window fits
+        scroll.setWidget(self.generation_panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        gen_dock.setWidget(scroll)
         gen_dock.setFeatures(dock.features())
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, gen_dock)
 
