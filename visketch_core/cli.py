@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,12 @@ PROG = "visketch"
 
 def _err(msg: str) -> None:
     print(f"{PROG}: error: {msg}", file=sys.stderr)
+
+
+def _log_line(msg: str) -> None:
+    # One write per line: ranks of a distributed run share stderr and must not interleave.
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
 
 
 class _Errors:
@@ -173,8 +180,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                             binary=args.binary, resume=args.resume,
                             limit_per_class=args.limit_per_class, device=args.device,
                             cache_dir=args.cache, cache_views=args.cache_views,
-                            log=lambda s: print(s, file=sys.stderr, flush=True))
-    print(json.dumps(best))
+                            log=_log_line)
+    if os.environ.get("RANK", "0") == "0":  # one result line from a distributed run
+        print(json.dumps(best))
     return 0
 
 

@@ -34,8 +34,10 @@ def test_two_process_training_keeps_replicas_identical(tmp_path, quickdraw_dir):
            "--heads", "2", "--warmup", "1", "--threads", "1"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert r.returncode == 0, r.stderr[-3000:]
-    spreads = re.findall(r"rank (\d)/2: replica spread (\S+)", r.stderr)
+    spreads = re.findall(r"rank (\d)/2: replica spread ([-+0-9.eE]+)", r.stderr)
     assert sorted(s[0] for s in spreads) == ["0", "1"], r.stderr[-3000:]
     assert all(float(s[1]) == 0.0 for s in spreads)
+    results = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+    assert len(results) == 1 and results[0]["balanced_top1"] >= 0  # the main rank's result
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["history"][-1]["step"] == 3

@@ -22,7 +22,9 @@ def _err(msg: str) -> None:
 
 
 def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    # One write per line: ranks of a distributed run share stderr and must not interleave.
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
 
 
 def _write(sketch, ink, path_stem: Path) -> None:

@@ -18,7 +18,13 @@ from visketch_core.geometry import GeometryConfig
 from visketch_core.models.checkpoint import read_checkpoint, save_checkpoint
 from visketch_core.models.classifier import ClassifierConfig, QuadtreeClassifier
 from visketch_core.models.device import pick_device
-from visketch_core.train.loop import TrainConfig, Trainer, init_distributed, replica_spread
+from visketch_core.train.loop import (
+    TrainConfig,
+    Trainer,
+    close_distributed,
+    init_distributed,
+    replica_spread,
+)
 
 
 @torch.inference_mode()
@@ -120,4 +126,6 @@ def train_classifier(data_dir: str | Path, out_dir: str | Path, *,
         best["train_seconds"] = time.perf_counter() - t0
         (out_dir / "metrics.json").write_text(json.dumps(
             {"best_val": best, "history": history}, indent=2))
+    trainer.release()
+    close_distributed(info)
     return best

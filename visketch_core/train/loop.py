@@ -61,6 +61,21 @@ def init_distributed(device: torch.device) -> DistInfo:
     return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
 
 
+def close_distributed(info: DistInfo) -> None:
+    """Leave the process group together: every rank waits for the others, then tears down.
+
+    Call ``Trainer.release()`` first. Exiting with the group still open lets the interpreter
+    destroy the backend's worker threads mid-flight, which can abort the process ("terminate
+    called without an active exception") after training finished.
+    """
+    if info.world > 1 and dist.is_initialized():
+        import gc
+
+        gc.collect()  # DDP wrappers already released must be gone before the group is
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def epoch_indices(labels: np.ndarray, epoch: int, cfg: TrainConfig, info: DistInfo) -> np.ndarray:
     """This rank's sample order for one epoch; the same on every rank before sharding.
 
@@ -128,6 +143,10 @@ class Trainer:
     def load_state(self, state: dict) -> None:
         self.opt.load_state_dict(state["optimizer"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
+
+    def release(self) -> None:
+        """Drop the data-parallel wrapper (and its hold on the process group); weights stay."""
+        self.net = self.model
 
     def _emit(self, event: str, **info) -> None:
         for cb in self.callbacks:
