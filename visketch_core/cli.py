@@ -197,7 +197,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     v = argparse.ArgumentParser(prog=f"{PROG} eval classifier")
     v.add_argument("--model", default=None, help="checkpoint (default: the shipped classifier)")
     v.add_argument("--data", default=None, help="folder of <class>.ndjson files")
-    v.add_argument("--split", default="test", choices=["val", "test"])
+    v.add_argument("--split", default="test", choices=["train", "val", "test"],
+                   help="train: unaugmented training sketches, to tell underfitting from "
+                        "overfitting")
     v.add_argument("--confusion", default=None, help="write the confusion matrix PNG here")
     v.add_argument("--device", default="auto")
     args = v.parse_args(args.rest)
