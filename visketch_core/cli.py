@@ -176,11 +176,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                        warmup_steps=args.warmup, seed=args.seed, workers=args.workers,
                        max_steps=args.max_steps)
+    distill = None
+    if args.teacher:
+        from visketch_core.train.distill import DistillConfig
+
+        distill = DistillConfig(args.teacher, alpha=args.distill_alpha,
+                                temperature=args.distill_temperature)
     best = train_classifier(args.data, args.out, model_cfg=cfg, train_cfg=tcfg,
                             binary=args.binary, resume=args.resume,
                             limit_per_class=args.limit_per_class, device=args.device,
                             cache_dir=args.cache, cache_views=args.cache_views,
-                            log=_log_line)
+                            distill=distill, log=_log_line)
     if os.environ.get("RANK", "0") == "0":  # one result line from a distributed run
         print(json.dumps(best))
     return 0
@@ -298,6 +304,11 @@ def classifier_train_parser() -> argparse.ArgumentParser:
     t.add_argument("--cache", default=None, help="folder for cached preprocessed views")
     t.add_argument("--cache-views", type=int, default=4,
                    help="cached views: the clean sketches + fixed augmentations")
+    t.add_argument("--teacher", default=None,
+                   help="distil from this CNN checkpoint (kind judge, same classes)")
+    t.add_argument("--distill-alpha", type=float, default=0.5,
+                   help="share of the teacher's soft labels in the class loss")
+    t.add_argument("--distill-temperature", type=float, default=2.0)
     t.add_argument("--device", default="auto")
     t.add_argument("--threads", type=int, default=None)
     return t

@@ -46,12 +46,13 @@ def train_classifier(data_dir: str | Path, out_dir: str | Path, *,
                      binary: bool = False, resume: bool = False,
                      limit_per_class: int | None = None, device: str = "auto",
                      cache_dir: str | Path | None = None, cache_views: int = 4,
-                     log=print) -> dict:
+                     distill=None, log=print) -> dict:
     """Train, keep the best epoch on validation, write ``out_dir/classifier.pt`` and
     ``out_dir/metrics.json``. Returns the validation metrics of the best epoch.
 
     With ``cache_dir``, training reads ``cache_views`` cached views (the clean sketches and
     fixed augmentations, cycled by epoch) instead of augmenting afresh every epoch.
+    With ``distill`` (a ``DistillConfig``), a frozen CNN teacher's soft labels join the loss.
     """
     out_dir = Path(out_dir)
     dev = pick_device(device)
@@ -74,8 +75,17 @@ def train_classifier(data_dir: str | Path, out_dir: str | Path, *,
                                                  AugmentConfig(), views=cache_views,
                                                  seed=train_cfg.seed, log=log)
         val_cache = ContextCache.open_or_build(cache_dir, val.sketches, geometry, log=log)
+    net: torch.nn.Module = model
+    render_size = None
+    if distill is not None:
+        from visketch_core.train.distill import Distilled, load_teacher
+
+        teacher = load_teacher(distill, train.classes)
+        net = Distilled(model, teacher, distill)
+        render_size = teacher.cfg.size
     ds = SketchDataset(train.sketches, train.labels, geometry, augment=AugmentConfig(),
-                       seed=train_cfg.seed, binary=binary, cache=train_cache)
+                       seed=train_cfg.seed, binary=binary, cache=train_cache,
+                       render_size=render_size)
     val_ds = SketchDataset(val.sketches, val.labels, geometry, binary=binary, cache=val_cache)
     labels = np.asarray(train.labels)
     best = {"balanced_top1": -1.0}
@@ -85,7 +95,7 @@ def train_classifier(data_dir: str | Path, out_dir: str | Path, *,
         nonlocal best
         if event != "epoch_end" or not info.main:
             return
-        probs = predict(tr.model, val_ds, dev)
+        probs = predict(model, val_ds, dev)
         rep = classification_report(probs, np.asarray(val.labels), train.classes)
         rep.pop("per_class_top1")
         row = {"epoch": tr.epoch, "step": tr.step, **kw, **{f"val_{k}": v for k, v in rep.items()}}
@@ -93,18 +103,20 @@ def train_classifier(data_dir: str | Path, out_dir: str | Path, *,
         log(json.dumps(row))
         extra = {"geometry": asdict(geometry), "train": asdict(train_cfg),
                  "binary": binary, "trainer": tr.state(), "history": history}
+        if distill is not None:
+            extra["distill"] = asdict(distill)
         save_checkpoint(out_dir / "last.pt", kind="classifier", config=model_cfg,
-                        model=tr.model, classes=train.classes, metrics=rep, extra=extra)
+                        model=model, classes=train.classes, metrics=rep, extra=extra)
         if rep["balanced_top1"] > best["balanced_top1"]:
             best = {**rep, "epoch": tr.epoch}
             thr = pick_threshold(probs, np.asarray(val.labels))
             best["confidence_threshold"] = thr
             extra.pop("trainer")
             save_checkpoint(out_dir / "classifier.pt", kind="classifier", config=model_cfg,
-                            model=tr.model, classes=train.classes, metrics=best, extra=extra,
+                            model=model, classes=train.classes, metrics=best, extra=extra,
                             half=True)
 
-    trainer = Trainer(model, ds, collate, train_cfg, dev, labels, [on_event], info)
+    trainer = Trainer(net, ds, collate, train_cfg, dev, labels, [on_event], info)
     if resume and (out_dir / "last.pt").exists():
         blob = read_checkpoint(out_dir / "last.pt", kind="classifier")
         model.load_state_dict(blob["weights"])
