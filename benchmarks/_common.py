@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import sys
@@ -20,8 +21,19 @@ def machine() -> dict:
             "machine": platform.machine()}
 
 
+def strict(value):
+    """NaN/inf (e.g. an accuracy over zero items) become null: the output stays valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    return value
+
+
 def emit(result: dict) -> None:
-    print(json.dumps(result, indent=2))
+    print(json.dumps(strict(result), indent=2, allow_nan=False))
 
 
 def isolate_app() -> None:

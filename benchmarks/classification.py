@@ -4,6 +4,11 @@ the ablations that test the paper's claims, trained on the same split with the s
     python benchmarks/classification.py                       # everything (hours on 2 CPU cores)
     python benchmarks/classification.py --epochs 5 --variants visketch,leaf_only,binary,mean_pool,cnn
     python benchmarks/classification.py --shipped-only         # shipped model: accuracy + latency
+    python benchmarks/classification.py --variants cnn,distilled --variants-only
+
+The "distilled" variant is the quadtree classifier trained with this run's CNN as its teacher
+(knowledge distillation, `visketch train classifier --teacher`); the CNN is trained first
+when it is not in --out yet.
 
 Prints JSON: for every variant top-1, top-3, class-balanced top-1, ECE, accuracy after the
 first half of the strokes, and, for the shipped model, the "not sure" threshold's accuracy
@@ -22,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from _common import ROOT, emit, machine
 
-VARIANTS = ("visketch", "leaf_only", "binary", "mean_pool", "cnn")
+VARIANTS = ("visketch", "leaf_only", "binary", "mean_pool", "cnn", "distilled")
 
 
 def latency(rec, sketches, repeats: int = 3) -> dict:
@@ -45,7 +50,8 @@ def latency(rec, sketches, repeats: int = 3) -> dict:
     return out
 
 
-def train_variant(name: str, data: str, epochs: int, out: Path, seed: int) -> Path:
+def train_variant(name: str, data: str, epochs: int, out: Path, seed: int,
+                  teacher: Path | None = None) -> Path:
     """Train one quadtree variant; returns its checkpoint path."""
     from visketch_core.models.classifier import ClassifierConfig
     from visketch_core.models.context_encoder import ContextEncoderConfig
@@ -56,12 +62,17 @@ def train_variant(name: str, data: str, epochs: int, out: Path, seed: int) -> Pa
     enc = ContextEncoderConfig(use_context=name != "leaf_only")
     cfg = ClassifierConfig(encoder=enc, pooling="mean" if name == "mean_pool" else "attention")
     tcfg = TrainConfig(epochs=epochs, seed=seed)
+    distill = None
+    if name == "distilled":
+        from visketch_core.train.distill import DistillConfig
+
+        distill = DistillConfig(str(teacher))
     train_classifier(data, out / name, model_cfg=cfg, train_cfg=tcfg, binary=name == "binary",
-                     log=lambda s: None)
+                     distill=distill, log=lambda s: None)
     return out / name / "classifier.pt"
 
 
-def cnn_variant(data: str, epochs: int, seed: int) -> dict:
+def cnn_variant(data: str, epochs: int, seed: int, save: Path | None = None) -> dict:
     from visketch_core.data.augment import partial
     from visketch_core.data.corpus import load_corpus
     from visketch_core.eval.metrics import classification_report
@@ -75,6 +86,10 @@ def cnn_variant(data: str, epochs: int, seed: int) -> dict:
     t0 = time.perf_counter()
     model = train_cnn(train, val, train_cfg=TrainConfig(epochs=epochs, seed=seed))
     secs = time.perf_counter() - t0
+    if save is not None:  # the teacher of the "distilled" variant
+        from visketch_core.models.checkpoint import save_checkpoint
+
+        save_checkpoint(save, kind="judge", config=model.cfg, model=model, classes=train.classes)
     labels = np.asarray(test.labels)
     probs, _ = predict_cnn(model, np.stack([render_small(s) for s in test.sketches]))
     rep = classification_report(probs, labels, train.classes)
@@ -151,6 +166,7 @@ def main() -> None:
     if not args.shipped_only:
         result["budget"] = {"epochs": args.epochs, "batch_size": 32, "seed": args.seed}
         variants = {}
+        teacher = out / f"cnn-epochs{args.epochs}-seed{args.seed}.pt"
         for name in args.variants.split(","):
             t0 = time.perf_counter()
             done = out / f"{name}-epochs{args.epochs}-seed{args.seed}.json"
@@ -158,14 +174,21 @@ def main() -> None:
                 variants[name] = json.loads(done.read_text())
                 print(json.dumps({name: variants[name], "from": str(done)}), flush=True)
                 continue
+            if name == "distilled" and (args.retrain or not teacher.exists()):
+                variants["cnn"] = cnn_variant(args.data, args.epochs, args.seed, teacher)
+                (out / f"cnn-epochs{args.epochs}-seed{args.seed}.json").write_text(
+                    json.dumps(variants["cnn"]))
+                print(json.dumps({"cnn": variants["cnn"]}), flush=True)
+                t0 = time.perf_counter()
             if name == "cnn":
-                variants[name] = cnn_variant(args.data, args.epochs, args.seed)
+                out.mkdir(parents=True, exist_ok=True)
+                variants[name] = cnn_variant(args.data, args.epochs, args.seed, teacher)
             elif name == "visketch" and args.reuse_shipped and result.get("shipped"):
                 variants[name] = {**result["shipped"], "reused_shipped_model": True}
                 variants[name].pop("latency_2_threads", None)
                 variants[name].pop("per_class_top1", None)
             else:
-                ckpt = train_variant(name, args.data, args.epochs, out, args.seed)
+                ckpt = train_variant(name, args.data, args.epochs, out, args.seed, teacher)
                 variants[name] = summarise(evaluate_classifier(ckpt, args.data, split="test"))
                 variants[name]["train_seconds"] = round(time.perf_counter() - t0, 1)
             if not variants[name].get("reused_shipped_model"):
@@ -173,9 +196,10 @@ def main() -> None:
                 done.write_text(json.dumps(variants[name]))
             print(json.dumps({name: variants[name]}), flush=True)
         result["variants"] = variants
-        if "visketch" in variants and "cnn" in variants:
-            d = variants["visketch"]["balanced_top1"] - variants["cnn"]["balanced_top1"]
-            result["visketch_minus_cnn_balanced_top1"] = round(d, 4)
+        for name in ("visketch", "distilled"):
+            if name in variants and "cnn" in variants:
+                d = variants[name]["balanced_top1"] - variants["cnn"]["balanced_top1"]
+                result[f"{name}_minus_cnn_balanced_top1"] = round(d, 4)
     emit(result)
 
 
