@@ -39,6 +39,8 @@ def main() -> None:
         "config": blob["config"],
         "geometry": blob.get("geometry", {}),
         "train": blob.get("train", {}),
+        **({"distilled_from": {**blob["distill"], "teacher": Path(blob["distill"]["teacher"]).name}}
+           if blob.get("distill") else {}),
         "validation": blob["metrics"],
         "history": blob.get("history", []),
     }
