@@ -1,11 +1,20 @@
-"""``visketch eval generation``: the paper's ablation, completion and timings in one run.
+"""``visketch eval generation``: generation, refinement, completion and the peer, in one run.
 
-Generated sketches are graded by the judge (a CNN trained on real train sketches only):
-top-1 per class and overall, Frechet distance of judge features against real test
-sketches, diversity (mean within-class feature distance, and its ratio to real sketches')
-and memorisation (pixel distance to the nearest training sketch, against the same distance
-for real test sketches). Stage 1 runs once per sample; stage-1-only, sequential and parallel
-refinements all start from the same coarse sketches, so the comparison is paired.
+Every set of sketches (a "mode") is measured the same way against real sketches of the
+chosen split:
+- the judge (a CNN trained on real train sketches only): top-1 per class and overall, and
+  its gap to real sketches of the same class;
+- Frechet distance of judge features; diversity; memorisation (pixel distance to the
+  nearest training sketch, against the same distance for real sketches);
+- realism (``eval.realism``): a classifier two-sample test (0.5 = indistinguishable from
+  real) and stroke statistics (strokes per sketch, median stroke length, share of strokes
+  under 10 px, mean turning angle) with their relative gap to real sketches.
+Modes: ``stage1`` (the coarse sketch traced), ``sequential`` and ``parallel`` refinement
+(all three start from the same coarse sketches, so the comparison is paired),
+``completion`` (the first half of the strokes of real sketches, completed as their class)
+beside ``halves`` (those halves alone). ``--peer`` adds SketchRNN's bicycle model, judged
+the same way against real bicycles beside ours. ``--sheets DIR`` writes a contact sheet per
+mode (8 real and 8 generated sketches a class).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -20,6 +30,7 @@ import torch
 
 from visketch_core.data.augment import partial
 from visketch_core.data.corpus import load_corpus
+from visketch_core.eval import realism
 from visketch_core.eval.judge import frechet_distance, mean_pairwise_distance, nearest_distances
 from visketch_core.generate.completion import complete
 from visketch_core.generate.data import cached_arrays
@@ -49,11 +60,19 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, help="also write the report here")
     p.add_argument("--modes", default=",".join(MODES),
                    help="which of stage1,sequential,parallel to generate (tuning: fewer)")
+    p.add_argument("--peer", default=None,
+                   help="a SketchRNN .gen.json model of one of our classes (e.g. bicycle)")
+    p.add_argument("--peer-n", type=int, default=30, help="sketches of the peer's class a side")
+    p.add_argument("--sheets", default=None, help="write contact sheets (PNG) into this folder")
     p.add_argument("--temperature", type=float, default=None, help="override leaf sampling")
     p.add_argument("--top-k", type=int, default=None, help="override leaf sampling")
     p.add_argument("--guidance", type=float, default=None, help="override stage-1 guidance")
     p.add_argument("--steps", type=int, default=None, help="override stage-1 DDIM steps")
     p.add_argument("--max-leaf-ink", type=float, default=None, help="override the blob guard")
+    p.add_argument("--tidy", type=int, choices=[0, 1], default=None,
+                   help="override stroke tidying (0 = raw traced strokes)")
+    p.add_argument("--reimpose", type=int, choices=[0, 1], default=None,
+                   help="override re-imposing the user's pixels in completion")
     return p
 
 
@@ -62,22 +81,75 @@ def _small(sketches: list[Sketch]) -> np.ndarray:
                      for s in sketches])
 
 
-def _grade(judge, imgs: np.ndarray, labels: np.ndarray, classes: list[str]) -> dict:
-    probs, feats = judge_images(judge, imgs)
-    hit = probs.argmax(1) == labels
-    per = {classes[c]: float(hit[labels == c].mean()) for c in np.unique(labels)}
-    return {"top1": float(hit.mean()), "per_class": per, "n": int(len(labels)),
-            "_features": feats}
+def _mem(imgs: np.ndarray) -> np.ndarray:
+    return np.stack([cv2.resize(x, (MEM, MEM), interpolation=cv2.INTER_AREA) for x in imgs])
+
+
+class _Measure:
+    """Grades sets of sketches against the real sketches of the split."""
+
+    def __init__(self, judge, classes: list[str], real: list[Sketch], real_labels: np.ndarray,
+                 pool: np.ndarray, seed: int):
+        self.judge, self.classes, self.seed = judge, classes, seed
+        self.real, self.real_labels = real, real_labels
+        self.real_small = _small(real)
+        self.real_probs, self.real_feats = judge_images(judge, self.real_small)
+        hit = self.real_probs.argmax(1) == real_labels
+        self.real_per = {classes[c]: float(hit[real_labels == c].mean())
+                         for c in np.unique(real_labels)}
+        self.real_top1 = float(hit.mean())
+        self.pool = pool
+        self.real_nn = nearest_distances(_mem(self.real_small), pool)
+        self.real_strokes = realism.stroke_stats(real)
+        self.real_div = mean_pairwise_distance(self.real_feats, real_labels)
+
+    def judge_only(self, sketches: list[Sketch], labels: np.ndarray) -> dict:
+        probs, _ = judge_images(self.judge, _small(sketches))
+        hit = probs.argmax(1) == labels
+        return {"top1": float(hit.mean()), "n": int(len(labels)),
+                "per_class": {self.classes[c]: float(hit[labels == c].mean())
+                              for c in np.unique(labels)}}
+
+    def grade(self, sketches: list[Sketch], labels: np.ndarray, *,
+              real_mask: np.ndarray | None = None) -> dict:
+        """All measures of ``sketches`` (intended classes ``labels``); ``real_mask`` picks
+        the real sketches to compare with (default: all)."""
+        m = np.ones(len(self.real), bool) if real_mask is None else real_mask
+        imgs = _small(sketches)
+        probs, feats = judge_images(self.judge, imgs)
+        hit = probs.argmax(1) == labels
+        per = {self.classes[c]: float(hit[labels == c].mean()) for c in np.unique(labels)}
+        gap = {k: 100 * (v - self.real_per[k]) for k, v in per.items()}
+        nn = nearest_distances(_mem(imgs), self.pool)
+        div = mean_pairwise_distance(feats, labels)
+        strokes = realism.stroke_stats(sketches)
+        real_strokes = self.real_strokes if real_mask is None else \
+            realism.stroke_stats([s for s, k in zip(self.real, m) if k])
+        return {
+            "top1": float(hit.mean()), "n": int(len(labels)), "per_class": per,
+            "per_class_minus_real_points": gap,
+            "worst_class_minus_real_points": float(min(gap.values())),
+            "frechet": frechet_distance(feats, self.real_feats[m]),
+            "diversity": div, "diversity_vs_real": div / max(1e-9, self.real_div),
+            "two_sample": realism.two_sample_score(self.real_small[m], imgs, seed=self.seed),
+            "strokes": strokes,
+            "strokes_gap_vs_real": realism.relative_gap(strokes, real_strokes),
+            "nearest_train_rms": {"median": float(np.median(nn)), "min": float(nn.min()),
+                                  "real_median": float(np.median(self.real_nn)),
+                                  "share_below_real_p5":
+                                      float((nn < np.percentile(self.real_nn, 5)).mean())},
+            "empty": int(sum(not s.strokes for s in sketches)),
+        }
 
 
 def run_eval(a: argparse.Namespace, log=print) -> dict:
-    from pathlib import Path
-
     torch.set_num_threads(a.threads)
     gen = Generator.load(a.models, device="cpu")
     over = {k: v for k, v in (("temperature", a.temperature), ("top_k", a.top_k),
                               ("guidance", a.guidance), ("steps", a.steps),
                               ("max_leaf_ink", a.max_leaf_ink)) if v is not None}
+    over.update({k: bool(v) for k, v in (("tidy", a.tidy), ("reimpose", a.reimpose))
+                 if v is not None})
     if over:
         gen.sampling = replace(gen.sampling, **over)
     modes = [m for m in MODES if m in a.modes.split(",")]
@@ -86,14 +158,17 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
         raise ValueError("judge and generator classes differ")
     classes = gen.classes
     test = load_corpus(a.data, a.split, classes=classes)
-    real_small = _small(test.sketches)
     real_labels = np.asarray(test.labels)
-    real = _grade(judge, real_small, real_labels, classes)
     train = cached_arrays(a.data, "train", a.cache, log=log)
-    pool = np.stack([cv2.resize(train.ink(i), (MEM, MEM), interpolation=cv2.INTER_AREA)
-                     for i in range(len(train))])
-    real_nn = nearest_distances(np.stack([cv2.resize(x, (MEM, MEM), interpolation=cv2.INTER_AREA)
-                                          for x in real_small]), pool)
+    pool = _mem(np.stack([train.ink(i) for i in range(len(train))]))
+    meas = _Measure(judge, classes, test.sketches, real_labels, pool, a.seed)
+    report: dict = {"split": a.split, "classes": classes, "per_class": a.per_class,
+                    "threads": a.threads, "sampling": vars(gen.sampling).copy(),
+                    "conditioned_stage1": gen.conditioned,
+                    "real": {"top1": meas.real_top1, "per_class": meas.real_per,
+                             "n": int(len(real_labels)), "diversity": meas.real_div,
+                             "strokes": meas.real_strokes}}
+    sheets: dict[str, list[Sketch]] = {}
 
     # -- generation: stage 1 once, then the three modes ------------------------------------
     per_class = a.per_class if modes else 0
@@ -117,67 +192,116 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
         log(f"generated {classes[c]}: " + ", ".join(
             f"{m} {np.mean(times[m][-a.per_class:]):.2f}s" for m in modes))
     labels = np.asarray(labels)
-    report: dict = {"split": a.split, "classes": classes, "per_class": a.per_class,
-                    "threads": a.threads, "sampling": vars(gen.sampling).copy()
-                    if hasattr(gen.sampling, "__dict__") else {},
-                    "real": {"top1": real["top1"], "n": real["n"],
-                             "diversity": mean_pairwise_distance(real.pop("_features"), real_labels)}}
-    real_feats = judge_images(judge, real_small)[1]
     for mode in modes:
-        imgs = _small(out[mode])
-        g = _grade(judge, imgs, labels, classes)
-        feats = g.pop("_features")
-        nn = nearest_distances(np.stack([cv2.resize(x, (MEM, MEM), interpolation=cv2.INTER_AREA)
-                                         for x in imgs]), pool)
-        div = mean_pairwise_distance(feats, labels)
-        g.update({"frechet": frechet_distance(feats, real_feats), "diversity": div,
-                  "diversity_vs_real": div / max(1e-9, report["real"]["diversity"]),
-                  "nearest_train_rms": {"median": float(np.median(nn)),
-                                        "min": float(nn.min()),
-                                        "real_test_median": float(np.median(real_nn)),
-                                        "share_below_real_p5":
-                                            float((nn < np.percentile(real_nn, 5)).mean())},
-                  "mean_total_s": float(np.mean(times[mode])),
-                  "empty": int(sum(not s.strokes for s in out[mode]))})
+        g = meas.grade(out[mode], labels)
+        g["mean_total_s"] = float(np.mean(times[mode]))
         report[mode] = g
-        log(f"{mode}: judge top-1 {g['top1']:.3f}, FD {g['frechet']:.2f}")
-    if "stage1" in report and "sequential" in report:
-        report["refinement_gain_points"] = 100 * (report["sequential"]["top1"]
-                                                  - report["stage1"]["top1"])
+        sheets[mode] = out[mode]
+        log(f"{mode}: judge top-1 {g['top1']:.3f}, FD {g['frechet']:.2f}, "
+            f"two-sample {g['two_sample']['accuracy']:.2f}")
+    if "stage1" in report:
+        for mode in ("sequential", "parallel"):
+            if mode in report:
+                report[f"refinement_gain_points_{mode}"] = 100 * (report[mode]["top1"]
+                                                                  - report["stage1"]["top1"])
     if "parallel" in report and "sequential" in report:
         report["parallel_minus_sequential_points"] = 100 * (report["parallel"]["top1"]
                                                             - report["sequential"]["top1"])
 
     # -- completion of half sketches -------------------------------------------------------
     if a.complete_per_class:
-        halves, comp, comp_labels, unchanged = [], [], [], []
+        halves, comp, comp_labels, unchanged, ctimes = [], [], [], [], []
         for c in range(len(classes)):
             idx = [i for i in np.flatnonzero(real_labels == c) if len(test.sketches[i].strokes) >= 2]
             for i in idx[: a.complete_per_class]:
                 half = partial(test.sketches[i], 0.5)
+                t0 = time.perf_counter()
                 cand = complete(gen, half, c, 1, seed=a.seed + int(i))[0]
+                ctimes.append(time.perf_counter() - t0)
                 halves.append(half)
                 comp.append(cand.sketch)
                 comp_labels.append(c)
                 unchanged.append(cand.ink_unchanged)
         comp_labels = np.asarray(comp_labels)
-        gc = _grade(judge, _small(comp), comp_labels, classes)
-        gc.pop("_features")
-        gh = _grade(judge, _small(halves), comp_labels, classes)
-        report["completion"] = {"top1": gc["top1"], "per_class": gc["per_class"], "n": gc["n"],
-                                "half_sketch_top1": gh["top1"],
-                                "user_ink_unchanged": int(sum(unchanged)),
-                                "user_ink_unchanged_all": bool(all(unchanged))}
+        gc = meas.grade(comp, comp_labels)
+        gc.update({"user_ink_unchanged": int(sum(unchanged)),
+                   "user_ink_unchanged_all": bool(all(unchanged)),
+                   "mean_total_s": float(np.mean(ctimes))})
+        gh = meas.grade(halves, comp_labels)
+        report["completion"], report["halves"] = gc, gh
+        report["completion_minus_halves_points"] = 100 * (gc["top1"] - gh["top1"])
+        sheets["completion"], sheets["halves"] = comp, halves
         log(f"completion: judge top-1 {gc['top1']:.3f} (half sketches alone {gh['top1']:.3f})")
 
-    # -- timings of single sketches (the app's case) ---------------------------------------
-    report["timing"] = {}
-    if not a.timing:
-        return report
+    # -- the peer: SketchRNN against our own sketches of its class --------------------------
+    if a.peer:
+        report["peer"] = _peer(a, gen, meas, test, log)
+
+    if a.sheets:
+        _write_sheets(Path(a.sheets), classes, test.sketches, real_labels, sheets, labels,
+                      comp_labels if a.complete_per_class else None, log)
+    report["timing"] = _timing(gen, a) if a.timing else {}
+    if report["timing"] and "parallel" in report and "sequential" in report:
+        report["timing"]["parallel_speedup_stage2_mean"] = (
+            report["sequential"]["mean_total_s"] / max(1e-9, report["parallel"]["mean_total_s"]))
+    return report
+
+
+def _peer(a: argparse.Namespace, gen: Generator, meas: _Measure, test, log) -> dict:
+    """SketchRNN's sketches of its class beside ours (stage 1 only and parallel), each
+    compared with the real sketches of that class."""
+    from visketch_core.eval import sketchrnn
+
+    name = Path(a.peer).name.split(".")[0]
+    if name not in gen.classes:
+        raise ValueError(f"{a.peer}: {name!r} is not one of the generator's classes")
+    c = gen.classes.index(name)
+    n = a.peer_n
+    mask = meas.real_labels == c
+    lab = np.full(n, c)
+    t0 = time.perf_counter()
+    rnn = sketchrnn.sample(sketchrnn.load(a.peer), n, seed=a.seed)
+    rnn_s = (time.perf_counter() - t0) / n
+    coarse = gen.stage1([c] * n, seed=a.seed + 31)
+    ours_s1 = [gen.stage1_result(coarse[k], c, 0.0).sketch for k in range(n)]
+    ours_par = [[ev.result for ev in gen.refine(coarse[k], c, schedule="parallel",
+                                                seed=a.seed + k) if isinstance(ev, Finished)][0].sketch
+                for k in range(n)]
+    rep = {"class": name, "n": n, "real_n": int(mask.sum())}
+    for key, sks in (("sketchrnn", rnn), ("ours_stage1", ours_s1), ("ours_parallel", ours_par)):
+        g = meas.grade(sks, lab, real_mask=mask)
+        for drop in ("per_class", "per_class_minus_real_points", "worst_class_minus_real_points"):
+            g.pop(drop)
+        rep[key] = g
+        log(f"peer {key}: judge top-1 {g['top1']:.3f}, FD {g['frechet']:.2f}, "
+            f"two-sample {g['two_sample']['accuracy']:.2f}")
+    rep["sketchrnn"]["mean_total_s"] = rnn_s
+    return rep
+
+
+def _write_sheets(folder: Path, classes: list[str], real: list[Sketch], real_labels: np.ndarray,
+                  sheets: dict[str, list[Sketch]], labels: np.ndarray,
+                  comp_labels: np.ndarray | None, log, k: int = 8) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for mode, sks in sheets.items():
+        lab = comp_labels if mode in ("completion", "halves") else labels
+        rows = []
+        for c, name in enumerate(classes):
+            r = [s for s, y in zip(real, real_labels) if y == c][:k]
+            g = [s for s, y in zip(sks, lab) if y == c][:k]
+            rows.append((name, r + g))
+        path = folder / f"generation-{mode}.png"
+        realism.contact_sheet(rows, path, cell=72)
+        log(f"contact sheet: {path} (left {k} real, right {k} {mode})")
+
+
+def _timing(gen: Generator, a: argparse.Namespace) -> dict:
+    """Single sketches as the app asks for them: first leaf and whole sketch, per schedule."""
+    out: dict = {}
     for mode in ("sequential", "parallel"):
         first, total, leaves = [], [], []
         for k in range(a.timing):
-            c = k % len(classes)
+            c = k % len(gen.classes)
             t_first = None
             for ev in gen.events(c, seed=a.seed + 100 + k, schedule=mode):
                 if isinstance(ev, LeafEvent) and t_first is None:
@@ -187,15 +311,11 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                     leaves.append(ev.result.timings["leaves"])
             if t_first is not None:
                 first.append(t_first)
-        report["timing"][mode] = {"first_leaf_s_median": float(np.median(first)) if first else None,
-                                  "first_leaf_s_max": float(np.max(first)) if first else None,
-                                  "total_s_median": float(np.median(total)),
-                                  "total_s_max": float(np.max(total)),
-                                  "leaves_mean": float(np.mean(leaves))}
-    seq, par = report["timing"]["sequential"], report["timing"]["parallel"]
-    report["timing"]["parallel_speedup_total"] = seq["total_s_median"] / par["total_s_median"]
-    # refine() times stage 2 alone (its clock starts after stage 1)
-    if "parallel" in report and "sequential" in report:
-        report["timing"]["parallel_speedup_stage2_mean"] = (
-            report["sequential"]["mean_total_s"] / max(1e-9, report["parallel"]["mean_total_s"]))
-    return report
+        out[mode] = {"first_leaf_s_median": float(np.median(first)) if first else None,
+                     "first_leaf_s_max": float(np.max(first)) if first else None,
+                     "total_s_median": float(np.median(total)),
+                     "total_s_max": float(np.max(total)),
+                     "leaves_mean": float(np.mean(leaves))}
+    out["parallel_speedup_total"] = (out["sequential"]["total_s_median"]
+                                     / out["parallel"]["total_s_median"])
+    return out

@@ -182,6 +182,12 @@ def train_parser(what: str) -> argparse.ArgumentParser:
         p.add_argument("--base", type=int, default=32)
         p.add_argument("--blocks", type=int, default=1)
         p.add_argument("--copies", type=int, default=3)
+        p.add_argument("--conditioned", action="store_true",
+                       help="also learn completion: the partial sketch as 2 input planes")
+        p.add_argument("--init", default=None, help="start from this diffusion checkpoint")
+        p.add_argument("--resume", action="store_true",
+                       help="continue from OUT.state (written with every checkpoint)")
+        p.add_argument("--warmup", type=int, default=200)
     if what == "refiner":
         p.add_argument("--tokenizer", default=str(models_dir() / "tokenizer.pt"))
         p.add_argument("--dim", type=int, default=96)
@@ -224,11 +230,14 @@ def train_main(what: str, argv: list[str]) -> int:
             from visketch_core.models.unet import UNetConfig
             from visketch_core.train.diffusion import train_diffusion
 
-            _, m = train_diffusion(a.data, a.out, unet_cfg=UNetConfig(base=a.base, blocks=a.blocks),
-                                   train_cfg=tc(batch_size=64, lr=1e-3, warmup_steps=200,
+            ucfg = UNetConfig(base=a.base, blocks=a.blocks,
+                              cond_channels=2 if a.conditioned else 0)
+            _, m = train_diffusion(a.data, a.out, unet_cfg=ucfg,
+                                   train_cfg=tc(batch_size=64, lr=1e-3, warmup_steps=a.warmup,
                                                 max_steps=4000, weight_decay=0.0),
                                    copies=a.copies, cache_dir=a.cache, minutes=a.minutes,
-                                   limit_per_class=a.limit_per_class, log=_log)
+                                   limit_per_class=a.limit_per_class, init=a.init,
+                                   resume=a.resume, log=_log)
         elif what == "refiner":
             from visketch_core.models.context_encoder import ContextEncoderConfig
             from visketch_core.models.refiner import RefinerConfig

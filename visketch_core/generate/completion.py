@@ -2,10 +2,13 @@
 
 1. The user's sketch is placed in the 256 frame so that there is room for what is missing
    (``completion_frame``); its ink is rendered and turned into the coarse 32x32 image.
-2. Stage 1 inpaints: the coarse pixels with user ink are re-imposed at every denoising step.
+2. Stage 1 draws the whole sketch around it: a stage 1 trained on (part -> whole) pairs
+   reads the user's coarse image as extra input planes; and (``SamplingConfig.reimpose``)
+   the coarse pixels with user ink are re-imposed at every denoising step.
 3. Stage 2 refines only the leaves that hold no user ink; leaves with user ink show the
    user's own SDF as context.
-4. The output keeps the user's strokes verbatim and adds the traced new strokes; its raster
+4. The output keeps the user's strokes verbatim and adds the traced new strokes (never
+   retracing the user's: ``pipeline.trace_ink`` with the user's ink kept); its raster
    takes the user's ink pixels unchanged (``ink_unchanged`` checks it pixel by pixel).
 """
 
@@ -20,7 +23,7 @@ import numpy as np
 
 from visketch_core.errors import SketchError
 from visketch_core.generate.canvas import coarse_from_ink
-from visketch_core.generate.pipeline import Event, Finished, Generator, GenResult
+from visketch_core.generate.pipeline import Event, Finished, Generator, GenResult, trace_ink
 from visketch_core.geometry import render, sdf_from_ink
 from visketch_core.geometry.vectorise import vectorise
 from visketch_core.sketch.model import FRAME, MARGIN, Sketch
@@ -100,8 +103,10 @@ def completion_candidates(gen: Generator, framed: Sketch, label: str | int, n: i
     user_sdf = sdf_from_ink(user_ink, cfg.sdf_scale)
     known = coarse_from_ink(user_ink)
     mask = known >= KNOWN_THRESHOLD
-    coarse = gen.stage1([y] * n, seed=seed, known=np.repeat(known[None], n, 0),
-                        known_mask=np.repeat(mask[None], n, 0))
+    kw = {}
+    if gen.sampling.reimpose or not gen.conditioned:
+        kw = {"known": np.repeat(known[None], n, 0), "known_mask": np.repeat(mask[None], n, 0)}
+    coarse = gen.stage1([y] * n, seed=seed, partial=np.repeat(known[None], n, 0), **kw)
     keep_out = cv2.dilate((user_ink > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     for k in range(n):
         if k and cancel is not None and cancel():
@@ -114,7 +119,7 @@ def completion_candidates(gen: Generator, framed: Sketch, label: str | int, n: i
                 continue
             res = ev.result
             new_ink = np.where(keep_out, 0.0, res.raw_ink).astype(np.float32)
-            new = vectorise(new_ink, label=gen.classes[y])
+            new = trace_ink(new_ink, gen.sampling, gen.classes[y], keep=user_ink > 0)
             new_render = render(new, cfg.size, gen.sampling.line_width) if new.strokes \
                 else np.zeros_like(user_ink)
             ink = np.where(user_ink > 0, user_ink, new_render).astype(np.float32)

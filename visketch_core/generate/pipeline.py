@@ -21,6 +21,7 @@ from visketch_core.generate.canvas import Shat, crop, leaf_node, paste, shat_fro
 from visketch_core.generate.schedules import Schedule, leaf_batches
 from visketch_core.geometry import GeometryConfig, render
 from visketch_core.geometry.context import node_patches
+from visketch_core.geometry.tidy import tidy
 from visketch_core.geometry.vectorise import vectorise
 from visketch_core.sketch.model import Sketch
 
@@ -34,6 +35,21 @@ class SamplingConfig:
     line_width: float = 3.0      # width of the traced strokes when rendered
     max_leaf_ink: float = 0.3    # a decoded leaf inked over more than this share of its
                                  # patch is a blob, not strokes: the leaf keeps S-hat (1 = off)
+    tidy: bool = True            # traced strokes made long and smooth (geometry.tidy)
+    reimpose: bool = True        # completion: re-impose the user's coarse pixels at every
+                                 # stage-1 step (besides conditioning a stage 1 trained for it)
+
+
+def trace_ink(ink: np.ndarray, sampling: SamplingConfig, label: str | None = None,
+              keep: np.ndarray | None = None) -> Sketch:
+    """Generated ink (float32 (256, 256), 1 = ink) -> strokes. With ``sampling.tidy``:
+    pinholes and slits filled, spurs under 10 px pruned, then ``geometry.tidy`` (``keep``:
+    bool (256, 256) ink already on the page, e.g. the user's, that new strokes must not
+    retrace)."""
+    if not sampling.tidy:
+        return vectorise(ink, label=label)
+    return tidy(vectorise(ink, fill_holes=80, fill_slits=4.0, min_length=10.0, label=label),
+                keep=keep)
 
 
 @dataclass
@@ -131,16 +147,33 @@ class Generator:
         return self.classes.index(name)
 
     # -- stage 1 ---------------------------------------------------------------------------
+    @property
+    def conditioned(self) -> bool:
+        """Whether stage 1 was trained to complete partial sketches (conditioning planes)."""
+        return bool(getattr(self.unet.cfg, "cond_channels", 0))
+
     def stage1(self, labels: list[int], seed: int = 0, known: np.ndarray | None = None,
-               known_mask: np.ndarray | None = None) -> np.ndarray:
+               known_mask: np.ndarray | None = None, partial: np.ndarray | None = None,
+               on_step: Callable[[int, int, np.ndarray], None] | None = None) -> np.ndarray:
         """Coarse sketches float32 (B, 32, 32) in [0, 1] for class indices ``labels``.
-        known / known_mask: (B, 32, 32) coarse values in [0, 1] and bool, for inpainting."""
+        known / known_mask: (B, 32, 32) coarse values in [0, 1] and bool, for inpainting.
+        partial: (B, 32, 32) coarse image of the user's sketch in [0, 1], given to a
+        conditioned stage 1 (ignored by one that was not trained for it).
+        on_step(i, steps, x0): after each denoising step, float32 (B, 32, 32) in [0, 1]."""
+        from visketch_core.train.diffusion import cond_planes
+
         g = torch.Generator().manual_seed(int(seed))
         y = torch.as_tensor(labels, dtype=torch.long, device=self.device)
         kw = {}
         if known is not None:
             kw["known"] = torch.as_tensor(known, dtype=torch.float32)[:, None] * 2 - 1
             kw["known_mask"] = torch.as_tensor(known_mask, dtype=torch.bool)[:, None]
+        if self.conditioned:
+            part = np.zeros((len(labels), 32, 32), np.float32) if partial is None else partial
+            kw["cond"] = cond_planes(torch.as_tensor(part, dtype=torch.float32)).to(self.device)
+        if on_step is not None:
+            kw["on_step"] = lambda i, n, x0: on_step(
+                i, n, ((x0[:, 0].cpu().numpy() + 1) / 2).astype(np.float32))
         x = self.diffusion.sample(self.unet, y, steps=self.sampling.steps,
                                   guidance=self.sampling.guidance, generator=g, **kw)
         return ((x[:, 0].cpu().numpy() + 1) / 2).astype(np.float32)
@@ -191,7 +224,7 @@ class Generator:
                 box = tuple(int(v) for v in tree.boxes[i])
                 yield LeafEvent(i, step, box, int(tree.level[i]), patches[j], now)
         ink = (canvas < 0).astype(np.float32)
-        sketch = vectorise(ink, label=self.classes[label]) if trace else Sketch(strokes=[])
+        sketch = trace_ink(ink, smp, self.classes[label]) if trace else Sketch(strokes=[])
         out = render(sketch, cfg.size, smp.line_width) if sketch.strokes else ink
         total = time.perf_counter() - t0
         timings = {"stage1_s": stage1_s, "first_leaf_s": first, "total_s": total,
@@ -220,7 +253,7 @@ class Generator:
         """A stage-1-only sketch: S-hat traced into strokes."""
         t0 = time.perf_counter()
         shat = shat_from_coarse(coarse, self.geometry)
-        sketch = vectorise(shat.ink, label=self.classes[label])
+        sketch = trace_ink(shat.ink, self.sampling, self.classes[label])
         ink = render(sketch, self.geometry.size, self.sampling.line_width) if sketch.strokes \
             else shat.ink
         total = stage1_s + time.perf_counter() - t0

@@ -241,6 +241,8 @@ def vectorise(
     min_length: float = 4.0,
     min_area: int = 4,
     straight: float = 0.7,
+    fill_holes: int = 0,
+    fill_slits: float = 0.0,
     label: str | None = None,
 ) -> Sketch:
     """Trace an ink raster (float (H, W), 1 = ink) or an SDF (``sdf=True``: ink where < 0)
@@ -250,7 +252,11 @@ def vectorise(
     so that ``render(result, size=H)`` lands on the input's pixels. At a junction, branches
     that continue each other (cosine of their angle below ``-straight``) become one stroke.
     Dots become one-point strokes; ink specks under ``min_area`` pixels and dangling spurs
-    shorter than ``min_length`` pixels are dropped. An empty image gives an empty Sketch.
+    shorter than ``min_length`` pixels are dropped. Holes in the ink of at most
+    ``fill_holes`` pixels are filled first (a thick generated line with a pinhole would
+    otherwise trace as a tiny loop), and so are enclosed slits no wider than twice
+    ``fill_slits`` pixels anywhere (two lines drawn too close, which would trace as a thin
+    doubled loop). An empty image gives an empty Sketch.
     """
     img = np.asarray(image, dtype=np.float32)
     if img.ndim != 2:
@@ -264,6 +270,20 @@ def vectorise(
         small = small[small > 0]
         if len(small):
             mask &= ~np.isin(labels, small)
+    if fill_holes > 0 or fill_slits > 0:
+        n, holes, hstats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8),
+                                                               connectivity=4)
+        touches = np.unique(np.concatenate([holes[0], holes[-1], holes[:, 0], holes[:, -1]]))
+        small = hstats[:, cv2.CC_STAT_AREA] <= fill_holes
+        if fill_slits > 0:
+            dist = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
+            widest = np.zeros(n, np.float32)
+            order = np.argsort(dist, axis=None, kind="stable")   # the last write is the max
+            widest[holes.ravel()[order]] = dist.ravel()[order]
+            small |= widest <= fill_slits
+        small = np.setdiff1d(np.flatnonzero(small), np.append(touches, 0))
+        if len(small):
+            mask |= np.isin(holes, small)
     skel = thin(mask)
     deg = cv2.filter2D(skel.astype(np.uint8), -1, np.ones((3, 3), np.float32),
                        borderType=cv2.BORDER_CONSTANT).astype(np.int64) - skel

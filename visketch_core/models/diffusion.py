@@ -3,7 +3,9 @@
 The process is a plain class that takes the denoiser as an argument; the noise schedule is
 a pure function. The denoiser predicts v (= a_t eps - s_t x0), which keeps few-step DDIM
 sampling stable; classifier-free guidance mixes conditional and null-class predictions.
-Inpainting re-imposes the known pixels, noised to the current level, at every step.
+Completion has two tools: a denoiser trained with the user's partial sketch as extra input
+planes (``cond``), and inpainting, which re-imposes the known pixels, noised to the current
+level, at every step. Either, both or neither can be used.
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-Denoiser = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+Denoiser = Callable[..., torch.Tensor]   # (x_t, t, y[, cond]) -> v
+
+
+def _call(model: Denoiser, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor,
+          cond: torch.Tensor | None) -> torch.Tensor:
+    return model(x, t, y) if cond is None else model(x, t, y, cond)
 
 
 def cosine_alpha_bar(t: torch.Tensor, s: float = 0.008) -> torch.Tensor:
@@ -53,7 +60,8 @@ class GaussianDiffusion:
         return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
     def loss(self, model: Denoiser, x0: torch.Tensor, y: torch.Tensor,
-             generator: torch.Generator | None = None) -> torch.Tensor:
+             generator: torch.Generator | None = None,
+             cond: torch.Tensor | None = None) -> torch.Tensor:
         B = x0.shape[0]
         dev = x0.device
         t = torch.randint(1, self.cfg.timesteps + 1, (B,), device=dev, generator=generator)
@@ -63,18 +71,20 @@ class GaussianDiffusion:
         ab = self._ab(t)
         x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * noise
         v = ab.sqrt() * noise - (1 - ab).sqrt() * x0
-        return F.mse_loss(model(x_t, t.float(), y), v)
+        return F.mse_loss(_call(model, x_t, t.float(), y, cond), v)
 
     def _predict(self, model: Denoiser, x: torch.Tensor, t: int, y: torch.Tensor,
-                 guidance: float) -> tuple[torch.Tensor, torch.Tensor]:
+                 guidance: float, cond: torch.Tensor | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (x0_hat, eps_hat) at integer step ``t`` with classifier-free guidance."""
         B = x.shape[0]
         tt = torch.full((B,), float(t), device=x.device)
         if guidance == 1.0:
-            v = model(x, tt, y)
+            v = _call(model, x, tt, y, cond)
         else:
-            both = model(torch.cat([x, x]), torch.cat([tt, tt]),
-                         torch.cat([y, torch.full_like(y, self.null)]))
+            both = _call(model, torch.cat([x, x]), torch.cat([tt, tt]),
+                         torch.cat([y, torch.full_like(y, self.null)]),
+                         None if cond is None else torch.cat([cond, cond]))
             vc, vu = both.chunk(2)
             v = vu + guidance * (vc - vu)
         ab = float(self.alpha_bar[t])
@@ -87,11 +97,14 @@ class GaussianDiffusion:
     def sample(self, model: Denoiser, y: torch.Tensor, *, shape: tuple[int, ...] = (1, 32, 32),
                steps: int | None = None, guidance: float | None = None,
                known: torch.Tensor | None = None, known_mask: torch.Tensor | None = None,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+               cond: torch.Tensor | None = None, generator: torch.Generator | None = None,
+               on_step: Callable[[int, int, torch.Tensor], None] | None = None) -> torch.Tensor:
         """DDIM (eta = 0) in ``steps`` steps -> (B, *shape) in [-1, 1].
 
         known, known_mask: (B, *shape) values in [-1, 1] and bool mask; the known pixels are
         re-imposed (noised to the step's level) before every step and exactly at the end.
+        cond: (B, C, *shape[1:]) planes given to a conditioned denoiser at every step.
+        on_step(i, steps, x0_hat): called after each step with the current clean estimate.
         """
         steps = steps or self.cfg.sample_steps
         w = self.cfg.guidance if guidance is None else guidance
@@ -99,16 +112,18 @@ class GaussianDiffusion:
         B = y.shape[0]
         ts = torch.linspace(self.cfg.timesteps, 0, steps + 1).round().long().tolist()
         x = torch.randn((B, *shape), device=dev, generator=generator)
-        for t, t_prev in zip(ts[:-1], ts[1:]):
+        for i, (t, t_prev) in enumerate(zip(ts[:-1], ts[1:])):
             if known is not None:
                 ab = float(self.alpha_bar[t])
                 noise = torch.randn(x.shape, device=dev, generator=generator)
                 x = torch.where(known_mask, math.sqrt(ab) * known + math.sqrt(1 - ab) * noise, x)
-            x0, eps = self._predict(model, x, t, y, w)
+            x0, eps = self._predict(model, x, t, y, w, cond)
             if known is not None:
                 x0 = torch.where(known_mask, known, x0)
             ab_prev = float(self.alpha_bar[t_prev])
             x = math.sqrt(ab_prev) * x0 + math.sqrt(1 - ab_prev) * eps
+            if on_step is not None:
+                on_step(i + 1, steps, x0)
         if known is not None:
             x = torch.where(known_mask, known, x)
         return x.clamp(-1, 1)

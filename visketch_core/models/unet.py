@@ -20,6 +20,7 @@ class UNetConfig:
     attn_res: tuple[int, ...] = (8,)
     heads: int = 4
     dropout: float = 0.1
+    cond_channels: int = 0     # extra input planes (completion: the user's partial sketch)
 
     @classmethod
     def from_dict(cls, d: dict) -> UNetConfig:
@@ -75,7 +76,9 @@ class SelfAttention2d(nn.Module):
 
 
 class UNet(nn.Module):
-    """forward(x (B, 1, S, S), t (B,) float, y (B,) long) -> (B, 1, S, S) prediction."""
+    """forward(x (B, 1, S, S), t (B,) float, y (B,) long, cond (B, C, S, S) | None)
+    -> (B, 1, S, S) prediction. ``cond`` are ``cfg.cond_channels`` planes stacked on the
+    input (zeros when None: nothing given)."""
 
     def __init__(self, cfg: UNetConfig):
         super().__init__()
@@ -84,7 +87,7 @@ class UNet(nn.Module):
         emb = 4 * b
         self.time = nn.Sequential(nn.Linear(b, emb), nn.SiLU(), nn.Linear(emb, emb))
         self.label = nn.Embedding(cfg.num_classes + 1, emb)
-        self.inp = nn.Conv2d(1, b, 3, padding=1)
+        self.inp = nn.Conv2d(1 + cfg.cond_channels, b, 3, padding=1)
         self.down = nn.ModuleList()
         chans = [b]
         ch, res = b, cfg.size
@@ -125,8 +128,13 @@ class UNet(nn.Module):
             h = mod(h, e) if isinstance(mod, (ResBlock, SelfAttention2d)) else mod(h)
         return h
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor,
+                cond: torch.Tensor | None = None) -> torch.Tensor:
         e = self.time(timestep_embedding(t, self.cfg.base)) + self.label(y)   # (B, emb)
+        if self.cfg.cond_channels:
+            if cond is None:
+                cond = x.new_zeros((x.shape[0], self.cfg.cond_channels, *x.shape[2:]))
+            x = torch.cat([x, cond], dim=1)                     # (B, 1 + C, S, S)
         h = self.inp(x)
         skips = [h]
         for layer in self.down:
@@ -139,3 +147,15 @@ class UNet(nn.Module):
                 h = torch.cat([h, skips.pop()], dim=1)
             h = self._run(layer, h, e)
         return self.out(h)
+
+
+def widen_input(state: dict, cond_channels: int) -> dict:
+    """A state dict of a UNet without conditioning planes, made to load into one with
+    ``cond_channels``: the new input weights start at zero, so the widened model computes
+    exactly what the old one did until training moves them."""
+    out = dict(state)
+    w = out["inp.weight"]                                       # (b, 1 + old, 3, 3)
+    extra = 1 + cond_channels - w.shape[1]
+    if extra > 0:
+        out["inp.weight"] = torch.cat([w, w.new_zeros((w.shape[0], extra, *w.shape[2:]))], 1)
+    return out

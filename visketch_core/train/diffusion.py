@@ -1,6 +1,11 @@
 """Training the stage-1 diffusion model on 32x32 coarse images of the train split.
 
 Keeps an exponential moving average of the weights (what is shipped and sampled from).
+With ``cond_channels=2`` the denoiser also sees a partial view of the sketch (its coarse
+image and the mask of its known pixels), or nothing (``p_blank`` of the time, so one model
+both draws and completes): it learns what usually comes next. ``init`` warm-starts from a
+trained checkpoint (an unconditioned one is widened with zero weights for the new planes);
+a ``<out>.state`` file beside the checkpoint makes a run resumable step for step.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ import numpy as np
 import torch
 
 from visketch_core.errors import ModelError
-from visketch_core.generate.data import cached_arrays
+from visketch_core.generate.data import cached_arrays, cached_partials
 from visketch_core.models.checkpoint import load_weights, read_checkpoint, save_checkpoint
 from visketch_core.models.diffusion import DiffusionConfig, GaussianDiffusion
-from visketch_core.models.unet import UNet, UNetConfig
+from visketch_core.models.unet import UNet, UNetConfig, widen_input
 from visketch_core.train.loop import TrainConfig, lr_at
 
 
@@ -50,12 +55,31 @@ def class_balanced_batch(labels: np.ndarray, n: int, rng: np.random.Generator) -
     return np.array([rng.choice(by[c]) for c in ys])
 
 
+KNOWN_THRESHOLD = 0.3   # coarse pixels at least this inked are "known" (the mask plane)
+
+
+def cond_planes(partial: torch.Tensor) -> torch.Tensor:
+    """(B, 32, 32) partial coarse images in [0, 1] -> (B, 2, 32, 32) conditioning planes:
+    the image and its known-pixel mask. A blank partial (zeros) means "nothing drawn"."""
+    return torch.stack([partial, (partial >= KNOWN_THRESHOLD).float()], dim=1)
+
+
+def _warm_start(model: UNet, path: str | Path) -> None:
+    blob = read_checkpoint(path, kind="diffusion")
+    src = UNetConfig.from_dict(blob["config"]["unet"])
+    if {**asdict(src), "cond_channels": 0} != {**asdict(model.cfg), "cond_channels": 0}:
+        raise ModelError(f"{path}: a different UNet shape; cannot start from it")
+    state = {k: v.float() for k, v in blob["weights"].items()}
+    model.load_state_dict(widen_input(state, model.cfg.cond_channels))
+
+
 def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
                     unet_cfg: UNetConfig | None = None, cfg: DiffusionConfig | None = None,
                     train_cfg: TrainConfig | None = None, copies: int = 3, ema: float = 0.999,
                     cache_dir: str | Path = "runs/gen/cache", minutes: float = 0.0,
                     limit_per_class: int | None = None, save_every: int = 500,
-                    log=print) -> tuple[UNet, dict]:
+                    init: str | Path | None = None, p_blank: float = 0.3,
+                    resume: bool = False, log=print) -> tuple[UNet, dict]:
     """Train on the train split (plus ``copies`` augmented versions of each sketch)."""
     cfg = cfg or DiffusionConfig()
     tc = train_cfg or TrainConfig(batch_size=64, lr=1e-3, warmup_steps=200, max_steps=4000,
@@ -64,8 +88,19 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
                        limit_per_class=limit_per_class, log=log)
     ucfg = unet_cfg or UNetConfig()
     ucfg = UNetConfig.from_dict({**asdict(ucfg), "num_classes": len(tr.classes)})
+    part_all = None
+    if ucfg.cond_channels:
+        if ucfg.cond_channels != 2:
+            raise ModelError("a conditioned stage 1 takes 2 planes (partial image, mask)")
+        part_all = torch.from_numpy(cached_partials(data_dir, "train", cache_dir, copies=copies,
+                                                    limit_per_class=limit_per_class, log=log))
+        if len(part_all) != len(tr):
+            raise ModelError(f"{cache_dir}: partial views do not line up with the arrays; "
+                             "delete the cache")
     torch.manual_seed(tc.seed)
     model = UNet(ucfg)
+    if init is not None:
+        _warm_start(model, init)
     avg = copy.deepcopy(model).eval()
     diff = GaussianDiffusion(cfg, ucfg.num_classes)
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
@@ -73,17 +108,35 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
     g = torch.Generator().manual_seed(tc.seed)
     x_all = torch.from_numpy(tr.coarse * 2 - 1)[:, None]          # (N, 1, 32, 32)
     y_all = torch.from_numpy(tr.labels)
-    t0, run, metrics = time.perf_counter(), 0.0, {}
+    t0, run, metrics, start = time.perf_counter(), 0.0, {}, 0
+    state_path = None if out is None else Path(f"{out}.state")
+    if resume and state_path is not None and state_path.exists():
+        st = torch.load(state_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(st["model"])
+        avg.load_state_dict(st["avg"])
+        opt.load_state_dict(st["opt"])
+        start, run = int(st["step"]), float(st["run"])
+        rng.bit_generator.state = st["rng"]
+        g.set_state(st["g"])
+        log(f"resuming {out} at step {start}")
     total = tc.max_steps
-    for step in range(total):
+    for step in range(start, total):
         for grp in opt.param_groups:
             grp["lr"] = lr_at(step, total, tc)
         idx = torch.from_numpy(class_balanced_batch(tr.labels, tc.batch_size, rng))
         x0 = x_all[idx]
         flip = torch.rand(len(idx), generator=g) < 0.5
         x0 = torch.where(flip[:, None, None, None], x0.flip(3), x0)
+        cond = None
+        if part_all is not None:
+            pick = torch.randint(0, part_all.shape[1], (len(idx),), generator=g)
+            part = part_all[idx, pick]                                  # (B, 32, 32)
+            blank = torch.rand(len(idx), generator=g) < p_blank
+            part = torch.where(blank[:, None, None], torch.zeros_like(part), part)
+            part = torch.where(flip[:, None, None], part.flip(2), part)
+            cond = cond_planes(part)
         model.train()
-        loss = diff.loss(model, x0, y_all[idx], generator=g)
+        loss = diff.loss(model, x0, y_all[idx], generator=g, cond=cond)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.clip)
@@ -94,13 +147,19 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
                 pa.mul_(d).add_(pm.detach(), alpha=1 - d)
             for ba, bm in zip(avg.buffers(), model.buffers()):
                 ba.copy_(bm)
-        run = 0.98 * run + 0.02 * float(loss) if step else float(loss)
+        lv = float(loss.detach())
+        run = 0.98 * run + 0.02 * lv if step > start else lv
         over = bool(minutes) and time.perf_counter() - t0 > minutes * 60
         if (step + 1) % save_every == 0 or step + 1 == total or over:
             metrics = {"step": step + 1, "loss": run, "minutes": (time.perf_counter() - t0) / 60}
             log(json.dumps({"diffusion": metrics}))
             if out is not None:
                 save_diffusion(out, avg, cfg, tr.classes, metrics)
+                tmp = Path(f"{state_path}.tmp")
+                torch.save({"model": model.state_dict(), "avg": avg.state_dict(),
+                            "opt": opt.state_dict(), "step": step + 1, "run": run,
+                            "rng": rng.bit_generator.state, "g": g.get_state()}, tmp)
+                tmp.replace(state_path)
         if over:
             break
     return avg, metrics
