@@ -69,6 +69,8 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
     p.add_argument("--guidance", type=float, default=None, help="override stage-1 guidance")
     p.add_argument("--steps", type=int, default=None, help="override stage-1 DDIM steps")
     p.add_argument("--max-leaf-ink", type=float, default=None, help="override the blob guard")
+    p.add_argument("--seam-blend", type=float, default=None,
+                   help="override the seam blur at leaf borders (sigma px, 0 = off)")
     p.add_argument("--tidy", type=int, choices=[0, 1], default=None,
                    help="override stroke tidying (0 = raw traced strokes)")
     p.add_argument("--reimpose", type=int, choices=[0, 1], default=None,
@@ -147,7 +149,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
     gen = Generator.load(a.models, device="cpu")
     over = {k: v for k, v in (("temperature", a.temperature), ("top_k", a.top_k),
                               ("guidance", a.guidance), ("steps", a.steps),
-                              ("max_leaf_ink", a.max_leaf_ink)) if v is not None}
+                              ("max_leaf_ink", a.max_leaf_ink),
+                              ("seam_blend", a.seam_blend)) if v is not None}
     over.update({k: bool(v) for k, v in (("tidy", a.tidy), ("reimpose", a.reimpose))
                  if v is not None})
     if over:

@@ -11,7 +11,9 @@ would have drawn them (all distances in pixels of the 256 frame):
    is completed) for at least ``double_run`` px is cut out; a short crossing is not a stretch;
 3. gaps are bridged: two free ends closer than ``gap`` px whose strokes point at each other
    are joined into one stroke (nearest pairs first);
-4. strokes shorter than ``min_length`` px are dropped (specks and stubs, not drawing);
+4. strokes shorter than ``min_length`` px are dropped where they lie within ``dot_clear`` px
+   of another stroke (fragments and stubs of tracing); an isolated one is a dot a person
+   drew on purpose (an eye, a button) and stays;
 5. each stroke is smoothed by a Gaussian of ``sigma`` px along its length (ends stay put,
    closed strokes wrap around), then simplified with Ramer-Douglas-Peucker (``epsilon``).
 """
@@ -35,6 +37,7 @@ class TidyConfig:
     gap: float = 12.0
     gap_cos: float = 0.3
     min_length: float = 8.0
+    dot_clear: float = 8.0
     sigma: float = 3.0
     epsilon: float = 0.8
 
@@ -72,7 +75,7 @@ def remove_doubles(strokes: list[np.ndarray], cfg: TidyConfig,
         else:
             pieces = [p]
         for q in pieces:
-            if len(q) >= 2:
+            if len(q) >= 2 or len(p) == 1:          # a drawn dot is one point
                 out.append(q)
                 pts = np.round(q).astype(np.int32).reshape(-1, 1, 2)
                 cv2.polylines(occupied, [pts], False, 1, 1)
@@ -90,6 +93,7 @@ def _end(p: np.ndarray, which: int, reach: int = 4) -> tuple[np.ndarray, np.ndar
 
 def bridge_gaps(strokes: list[np.ndarray], cfg: TidyConfig) -> list[np.ndarray]:
     """Join free ends that face each other across a gap shorter than ``cfg.gap``."""
+    dots = [p for p in strokes if len(p) < 2]
     strokes = [p for p in strokes if len(p) >= 2]
     while True:
         ends = [(i, e) for i, p in enumerate(strokes) if not _closed(p) for e in (0, 1)]
@@ -110,7 +114,7 @@ def bridge_gaps(strokes: list[np.ndarray], cfg: TidyConfig) -> list[np.ndarray]:
                 if best is None or d < best[0]:
                     best = (d, ends[a], ends[b])
         if best is None:
-            return strokes
+            return strokes + dots
         _, (i, ei), (j, ej) = best
         pi = strokes[i] if ei == 1 else strokes[i][::-1]       # ends at the gap
         if i == j:                                             # close the loop
@@ -119,6 +123,32 @@ def bridge_gaps(strokes: list[np.ndarray], cfg: TidyConfig) -> list[np.ndarray]:
         pj = strokes[j] if ej == 0 else strokes[j][::-1]       # starts at the gap
         joined = np.vstack([pi, pj])
         strokes = [p for k, p in enumerate(strokes) if k not in (i, j)] + [joined]
+
+
+def drop_fragments(strokes: list[np.ndarray], cfg: TidyConfig) -> list[np.ndarray]:
+    """Strokes shorter than ``cfg.min_length`` go unless no other ink lies within
+    ``cfg.dot_clear`` px of them (see module doc)."""
+    short = [polyline_length(p) < cfg.min_length for p in strokes]
+    if not any(short):
+        return strokes
+    out = []
+    for i, p in enumerate(strokes):
+        if not short[i]:
+            out.append(p)
+            continue
+        others = np.zeros((FRAME, FRAME), np.uint8)
+        for j, q in enumerate(strokes):
+            if j != i:
+                cv2.polylines(others, [np.round(q).astype(np.int32).reshape(-1, 1, 2)], False, 1, 1)
+        if not others.any():
+            out.append(p)
+            continue
+        dist = cv2.distanceTransform(1 - others, cv2.DIST_L2, 3)
+        xi = np.clip(np.round(p[:, 0]).astype(int), 0, FRAME - 1)
+        yi = np.clip(np.round(p[:, 1]).astype(int), 0, FRAME - 1)
+        if float(dist[yi, xi].min()) > cfg.dot_clear:
+            out.append(p)
+    return out
 
 
 def smooth(p: np.ndarray, sigma_pts: float) -> np.ndarray:
@@ -151,7 +181,7 @@ def tidy(sketch: Sketch, cfg: TidyConfig | None = None, keep: np.ndarray | None 
     strokes = [resample(s, cfg.spacing)[0] for s in sketch.strokes if len(s)]
     strokes = remove_doubles(strokes, cfg, keep)
     strokes = bridge_gaps(strokes, cfg)
-    strokes = [p for p in strokes if polyline_length(p) >= cfg.min_length]
+    strokes = drop_fragments(strokes, cfg)
     sig = cfg.sigma / cfg.spacing
     out = [rdp(smooth(resample(p, cfg.spacing)[0], sig), cfg.epsilon).astype(np.float32)
            for p in strokes]

@@ -1,0 +1,123 @@
+"""Stage 1 that learns completion: partial views, widened input, training, resuming, use."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import MINI, TINY_CLASSES
+
+from visketch_core.generate.completion import complete
+from visketch_core.generate.data import cached_arrays, cached_partials, partial_views
+from visketch_core.generate.pipeline import Generator
+from visketch_core.models.checkpoint import save_checkpoint
+from visketch_core.models.diffusion import DiffusionConfig
+from visketch_core.models.unet import UNet, UNetConfig, widen_input
+from visketch_core.sketch.model import Sketch
+from visketch_core.train.diffusion import cond_planes, save_diffusion, train_diffusion
+from visketch_core.train.loop import TrainConfig
+
+TINY = UNetConfig(num_classes=3, base=16, blocks=1, mults=(1, 2), attn_res=())
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_partial_views_are_proper_parts():
+    rng = np.random.default_rng(0)
+    sk = Sketch(strokes=[np.full((3, 2), i, np.float32) for i in range(6)])
+    for _ in range(50):
+        prefix, subset = partial_views(sk, rng)
+        assert 1 <= len(prefix.strokes) < 6 and 1 <= len(subset.strokes) < 6
+        assert all(np.array_equal(a, b) for a, b in zip(prefix.strokes, sk.strokes))
+    one = Sketch(strokes=[np.arange(20, dtype=np.float32).reshape(10, 2)])
+    a, _ = partial_views(one, rng)
+    assert 1 <= len(a.strokes[0]) < 10
+
+
+def test_widened_unet_computes_what_the_old_one_did():
+    torch.manual_seed(0)
+    old = UNet(TINY).eval()
+    for p in old.out.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    new = UNet(UNetConfig.from_dict({**TINY.__dict__, "cond_channels": 2})).eval()
+    new.load_state_dict(widen_input(old.state_dict(), 2))
+    x, t, y = torch.randn(2, 1, 32, 32), torch.tensor([10.0, 500.0]), torch.tensor([0, 2])
+    cond = cond_planes(torch.rand(2, 32, 32))
+    with torch.no_grad():
+        assert torch.allclose(old(x, t, y), new(x, t, y, cond), atol=1e-6)
+        assert torch.allclose(new(x, t, y), new(x, t, y, torch.zeros_like(cond)))
+
+
+def test_partial_planes_line_up_with_the_whole(tmp_path):
+    arr = cached_arrays(MINI, "train", tmp_path, copies=1, limit_per_class=3, log=lambda *_: None)
+    part = cached_partials(MINI, "train", tmp_path, copies=1, limit_per_class=3,
+                           log=lambda *_: None)
+    assert part.shape == (len(arr), 2, 32, 32)
+    # a part's ink lies inside the whole's ink, and is less of it
+    assert np.all(part <= arr.coarse[:, None] + 1e-6)
+    assert np.all(part.sum((2, 3)) < arr.coarse.sum((1, 2))[:, None] + 1e-6)
+
+
+def test_conditioned_training_warm_starts_and_resumes(tmp_path):
+    quiet = dict(cache_dir=tmp_path / "cache", limit_per_class=2, copies=0)
+    base = tmp_path / "base.pt"
+    train_diffusion(MINI, base, unet_cfg=TINY, log=lambda *_: None,
+                    train_cfg=TrainConfig(batch_size=4, max_steps=1, warmup_steps=1), **quiet)
+    out = tmp_path / "diffusion.pt"
+    cfg = UNetConfig.from_dict({**TINY.__dict__, "cond_channels": 2})
+    logs: list[str] = []
+    kw = dict(unet_cfg=cfg, cfg=DiffusionConfig(sample_steps=3), save_every=2, init=base,
+              log=logs.append, **quiet)
+    train_diffusion(MINI, out, train_cfg=TrainConfig(batch_size=4, max_steps=2, warmup_steps=1),
+                    **kw)
+    assert (tmp_path / "diffusion.pt.state").exists()
+    _, m = train_diffusion(MINI, out, resume=True,
+                           train_cfg=TrainConfig(batch_size=4, max_steps=4, warmup_steps=1), **kw)
+    assert any("resuming" in line and "step 2" in line for line in logs)
+    assert m["step"] == 4
+    from visketch_core.train.diffusion import load_diffusion
+
+    unet, _, _, _ = load_diffusion(out)
+    assert unet.cfg.cond_channels == 2 and unet.inp.weight.shape[1] == 3
+
+
+def test_a_conditioned_stage1_reads_the_users_sketch(tmp_path, tiny_gen_models):
+    models = tmp_path / "models"
+    models.mkdir()
+    for f in ("tokenizer.pt", "refiner.pt"):
+        (models / f).write_bytes((tiny_gen_models / f).read_bytes())
+    torch.manual_seed(0)
+    unet = UNet(UNetConfig.from_dict({**TINY.__dict__, "cond_channels": 2}))
+    with torch.no_grad():
+        for p in unet.out.parameters():
+            torch.nn.init.normal_(p, std=0.3)
+        unet.inp.weight[:, 1:].normal_(std=0.5)        # make the conditioning planes matter
+    save_diffusion(models / "diffusion.pt", unet, DiffusionConfig(sample_steps=3), TINY_CLASSES,
+                   {}, sampling={"steps": 3})
+    gen = Generator.load(models, device="cpu")
+    assert gen.conditioned
+    blank = gen.stage1([0], seed=3)
+    given = gen.stage1([0], seed=3, partial=np.ones((1, 32, 32), np.float32))
+    assert not np.allclose(blank, given)
+    half = Sketch(strokes=[np.array([[30, 30], [200, 40], [120, 200]], np.float32)])
+    cand = complete(gen, half, "cat", 1, seed=1)[0]
+    assert cand.ink_unchanged
+
+
+def test_an_unconditioned_checkpoint_cannot_seed_another_shape(tmp_path):
+    from visketch_core.errors import ModelError
+
+    other = UNet(UNetConfig(num_classes=3, base=8, blocks=1, mults=(1, 2), attn_res=()))
+    save_checkpoint(tmp_path / "d.pt", kind="diffusion",
+                    config={"unet": other.cfg.__dict__, "diffusion": DiffusionConfig().__dict__},
+                    model=other, classes=["a", "b", "c"])
+    with pytest.raises(ModelError, match="different UNet shape"):
+        train_diffusion(MINI, None, unet_cfg=TINY, init=tmp_path / "d.pt", copies=0,
+                        cache_dir=tmp_path / "cache", limit_per_class=1, log=lambda *_: None,
+                        train_cfg=TrainConfig(batch_size=2, max_steps=1))
