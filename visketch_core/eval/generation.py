@@ -12,7 +12,9 @@ chosen split:
 Modes: ``stage1`` (the coarse sketch traced), ``sequential`` and ``parallel`` refinement
 (all three start from the same coarse sketches, so the comparison is paired),
 ``completion`` (the first half of the strokes of real sketches, completed as their class)
-beside ``halves`` (those halves alone). ``--peer`` adds SketchRNN's bicycle model, judged
+beside ``halves`` (those halves alone), and ``completion_guess`` (completed as the shipped
+classifier's top guess for the half, as the app does by default; graded against the true
+class). ``--peer`` adds SketchRNN's bicycle model, judged
 the same way against real bicycles beside ours. ``--sheets DIR`` writes a contact sheet per
 mode (8 real and 8 generated sketches a class).
 """
@@ -234,6 +236,18 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
         report["completion"], report["halves"] = gc, gh
         report["completion_minus_halves_points"] = 100 * (gc["top1"] - gh["top1"])
         sheets["completion"], sheets["halves"] = comp, halves
+        from visketch_core.inference import Recognizer
+
+        rec = Recognizer.load(device="cpu")
+        guesses = [p.label for p in rec.classify_many(halves)]
+        guessed = [complete(gen, h, g, 1, seed=a.seed + 1 + k)[0].sketch
+                   for k, (h, g) in enumerate(zip(halves, guesses))]
+        gg = meas.judge_only(guessed, comp_labels)
+        gg["guess_right"] = float(np.mean([gen.classes.index(g) == y
+                                           for g, y in zip(guesses, comp_labels)]))
+        report["completion_guess"] = gg
+        log(f"completion as the classifier's guess: judge top-1 {gg['top1']:.3f} "
+            f"(guess right {gg['guess_right']:.3f})")
         log(f"completion: judge top-1 {gc['top1']:.3f} (half sketches alone {gh['top1']:.3f})")
 
     # -- the peer: SketchRNN against our own sketches of its class --------------------------
