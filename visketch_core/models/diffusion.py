@@ -9,7 +9,7 @@ Inpainting re-imposes the known pixels, noised to the current level, at every st
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import torch
@@ -93,13 +93,31 @@ class GaussianDiffusion:
         known, known_mask: (B, *shape) values in [-1, 1] and bool mask; the known pixels are
         re-imposed (noised to the step's level) before every step and exactly at the end.
         """
+        it = self.sample_steps(model, y, shape=shape, steps=steps, guidance=guidance,
+                               known=known, known_mask=known_mask, generator=generator)
+        while True:
+            try:
+                next(it)
+            except StopIteration as done:
+                return done.value
+
+    @torch.no_grad()
+    def sample_steps(self, model: Denoiser, y: torch.Tensor, *,
+                     shape: tuple[int, ...] = (1, 32, 32), steps: int | None = None,
+                     guidance: float | None = None, known: torch.Tensor | None = None,
+                     known_mask: torch.Tensor | None = None,
+                     generator: torch.Generator | None = None
+                     ) -> Generator[tuple[int, int, torch.Tensor], None, torch.Tensor]:
+        """``sample`` one step at a time, for callers that show the wait: yields
+        ``(step, steps, x0_hat)`` after every step (x0_hat: the current guess of the clean
+        image, (B, *shape) in [-1, 1]) and returns what ``sample`` returns."""
         steps = steps or self.cfg.sample_steps
         w = self.cfg.guidance if guidance is None else guidance
         dev = y.device
         B = y.shape[0]
         ts = torch.linspace(self.cfg.timesteps, 0, steps + 1).round().long().tolist()
         x = torch.randn((B, *shape), device=dev, generator=generator)
-        for t, t_prev in zip(ts[:-1], ts[1:]):
+        for i, (t, t_prev) in enumerate(zip(ts[:-1], ts[1:])):
             if known is not None:
                 ab = float(self.alpha_bar[t])
                 noise = torch.randn(x.shape, device=dev, generator=generator)
@@ -109,6 +127,7 @@ class GaussianDiffusion:
                 x0 = torch.where(known_mask, known, x0)
             ab_prev = float(self.alpha_bar[t_prev])
             x = math.sqrt(ab_prev) * x0 + math.sqrt(1 - ab_prev) * eps
+            yield i + 1, steps, x0
         if known is not None:
             x = torch.where(known_mask, known, x)
         return x.clamp(-1, 1)
