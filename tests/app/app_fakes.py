@@ -72,6 +72,7 @@ class FakeDialogs:
         self.save_answer = "discard"
         self.next_path: str | None = None
         self.pick: int | None = 0
+        self.png_answer: int | None = None   # None: keep the size offered
         self.asked: list[str] = []
 
     async def open_path(self, title, folder, filters=""):
@@ -96,6 +97,10 @@ class FakeDialogs:
     async def pick_sketch(self, sketches, more):
         self.asked.append(f"pick:{len(sketches)}")
         return self.pick
+
+    async def png_size(self, sizes, current):
+        self.asked.append("png_size")
+        return self.png_answer or current
 
 
 def draw(canvas, points, wait_ms: int = 2, release: bool = True) -> None:

@@ -146,6 +146,7 @@ def test_missing_model_is_a_message_and_drawing_still_works(qtbot, make_window):
 
 def test_hover_shows_a_leaf_vote(qtbot, make_window):
     w = make_window()
+    w.actions_.votes.setChecked(True)   # off by default
     draw(w.canvas, line(100, 100, 300, 300))
     draw(w.canvas, line(100, 300, 300, 100))
     wait_shown(qtbot, w, 2)
