@@ -115,6 +115,7 @@ class GenerationPanel(QWidget):
         self.list.setFixedHeight(THUMB + 34)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.list.currentRowChanged.connect(self._on_row)
 
         layout = QVBoxLayout(self)
@@ -156,6 +157,11 @@ class GenerationPanel(QWidget):
 
     def _guess_text(self) -> str:
         return f"{TOP_GUESS} ({self._guess})" if self._guess else TOP_GUESS
+
+    def set_classes(self, classes: list[str]) -> None:
+        """The classes to offer (the recognizer's, until the generator says its own)."""
+        if not self.c.classes and classes:
+            self._fill_classes(list(classes))
 
     def show_guess(self, label: str | None) -> None:
         """The classifier's current top guess, shown in the class box's first item."""
@@ -232,8 +238,8 @@ class GenerationPanel(QWidget):
         elif running:
             text = f"Generating {c.label} on {device}..."
         elif has:
-            text = f"{sum(x.finished for x in c.candidates)} candidate(s) of {c.label}: " \
-                   "pick one, then Accept or Reject"
+            n = sum(x.finished for x in c.candidates)
+            text = f"{n} candidate{'s' * (n > 1)} of {c.label}: Accept or Reject"
         else:
             text = f"Device: {device}"
         self.status.setText(text)

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 ACTION_ERROR_MS = 10000     # an error about something the user did clears itself
 SETTINGS_DELAY_MS = 300     # settings are written this soon after a change
 DEFAULT_SIZE = (1280, 720)
+PREDICTIONS_MAX_H = 290     # px: leaves the generation panel room at 720 px
 
 
 class MainWindow(QMainWindow):
@@ -114,9 +115,12 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.generation_panel)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # a click in the panel keeps the canvas's
         gen_dock.setWidget(scroll)
         gen_dock.setFeatures(dock.features())
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, gen_dock)
+        # the chart can be short; the generation panel needs its height to avoid scrolling
+        self.panel.setMaximumHeight(PREDICTIONS_MAX_H)
 
         self.status_zoom = QLabel("Zoom 100%")
         self.status_zoom.setToolTip("Ctrl+= and Ctrl+- zoom, Ctrl+0 fits the drawing")
@@ -411,6 +415,7 @@ class MainWindow(QMainWindow):
     def _on_model_loaded(self, device: str, classes: list) -> None:
         self.device_name, self.model_error = device, ""
         self.classes = list(classes)
+        self.generation_panel.set_classes(self.classes)
         self.panel.set_threshold(self.worker.threshold)   # the model's own, before any guess
         self.message_bar.hide_if("error")   # an earlier load failure is over
         self.status_device.setText(f"Device: {device}")

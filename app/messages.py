@@ -129,7 +129,8 @@ class CanvasArea(QWidget):
 
     def _place_bar(self) -> None:
         width = min(self.width() - 2 * INSET, MAX_WIDTH)
-        height = self.bar.heightForWidth(width) if self.bar.hasHeightForWidth() else -1
-        height = max(height, self.bar.sizeHint().height())
+        layout = self.bar.layout()
+        height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else -1
+        height = max(height, self.bar.minimumSizeHint().height())
         self.bar.setGeometry((self.width() - width) // 2, INSET, width, height)
         self.bar.raise_()

@@ -41,6 +41,7 @@ class PredictionPanel(QWidget):
         pg.setConfigOptions(antialias=False, background="w", foreground="k")  # bars need none
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # a click on the chart leaves the keys
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.setXRange(0.0, 1.0, padding=0.02)
