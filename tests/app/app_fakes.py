@@ -163,9 +163,10 @@ class FakeGenBackend:
 
         self.jobs.append(job)
         for step in range(1, self.steps + 1):
-            if self.step_gate is not None:
-                self.step_gate.wait(5.0)
-                self.step_gate.clear()
+            gate = self.step_gate
+            if gate is not None:
+                gate.wait(5.0)
+                gate.clear()
             guess = np.zeros((32, 32), np.float32)
             guess[12:14, 2:2 + 28 * step // self.steps] = 1.0
             for k in range(job.n):
@@ -178,9 +179,10 @@ class FakeGenBackend:
             yield k, Stage1Done(np.zeros((32, 32), np.float32), shat, self.leaves, 0.0)
             cancelled = False
             for i in range(self.leaves):
-                if self.gate is not None:
-                    self.gate.wait(5.0)
-                    self.gate.clear()
+                gate = self.gate
+                if gate is not None:
+                    gate.wait(5.0)
+                    gate.clear()
                 if cancel():
                     cancelled = True
                     break
