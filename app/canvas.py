@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QMouseEvent,
@@ -32,15 +32,14 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app import ink, overlays
 from app.document import SketchDocument
+from app.hover import HoverCards
 from app.view import ZoomableView
 
 ERASER_RADIUS_PX = 10.0
 MIN_STEP_PX = 0.75  # input points closer than this (on screen) are skipped
-HOVER_REST_MS = 350  # the pointer rests this long over a leaf before its card shows
-HOVER_CLEAR_PX = 40.0  # after pen-up, hovering starts once the pointer is this far away
 
 
-class SketchCanvas(ZoomableView):
+class SketchCanvas(HoverCards, ZoomableView):
     """The drawing surface. Tools: ``"pen"`` and ``"eraser"`` (stroke eraser)."""
 
     stroke_started = Signal()
@@ -82,10 +81,7 @@ class SketchCanvas(ZoomableView):
         self._replay: list[np.ndarray] | None = None
         self._generation = None  # a GenerationLayer shown over the ink, or None
         self._pen_up_at: QPointF | None = None  # where the pen was lifted (no card near it)
-        self._hover_timer = QTimer(self)
-        self._hover_timer.setSingleShot(True)
-        self._hover_timer.setInterval(HOVER_REST_MS)
-        self._hover_timer.timeout.connect(self._hover_rested)
+        self._hover_timer = self._make_hover_timer()
 
         document.stroke_inserted.connect(self._on_inserted)
         document.stroke_removed.connect(self._invalidate)
@@ -308,49 +304,6 @@ class SketchCanvas(ZoomableView):
         super().resizeEvent(e)
         if self._auto_fit and self._mode != "draw":
             self.fit_view()
-
-    # -- hover -------------------------------------------------------------------------
-    def _update_hover(self, pos: QPointF | None) -> None:
-        """The pointer moved (or left: None) with no button down, or the prediction changed."""
-        self._hover_pos = pos
-        if pos is not None and self._pen_up_at is not None:
-            d = pos - self._pen_up_at
-            if (d.x() ** 2 + d.y() ** 2) ** 0.5 < HOVER_CLEAR_PX:
-                pos = None          # still at the pen tip: no card over the fresh stroke
-            else:
-                self._pen_up_at = None
-        idx = self._leaf_under(pos)
-        if idx == -1:
-            self._hover_timer.stop()
-            self._set_hover_leaf(-1)
-        elif idx == self._hover_leaf:
-            self.update()           # the card follows the pointer
-        else:
-            self._set_hover_leaf(-1)
-            self._hover_timer.start()   # shown once the pointer rests over the leaf
-        if self.tool == "eraser":
-            self.update()
-
-    def _leaf_under(self, pos: QPointF | None) -> int:
-        pred = self.prediction
-        if pos is None or pred is None or not self.flags.leaf_votes or self._mode:
-            return -1
-        return overlays.leaf_at(pred.leaf_boxes, *self.to_document(pos))
-
-    def _hover_rested(self) -> None:
-        pos = self._hover_pos
-        if pos is not None and self._pen_up_at is None:
-            self._set_hover_leaf(self._leaf_under(pos))
-
-    def _set_hover_leaf(self, idx: int) -> None:
-        if idx != self._hover_leaf:
-            self._hover_leaf = idx
-            self.update()
-            self.leaf_hovered.emit(idx)
-
-    @property
-    def hovered_leaf(self) -> int:
-        return self._hover_leaf
 
     # -- painting ------------------------------------------------------------------------
     def _invalidate(self, *_args) -> None:

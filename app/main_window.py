@@ -15,23 +15,19 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QGuiApplication,
     QUndoStack,
 )
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea
 
 from app.actions import build_actions
-from app.autosave import Autosave, Survivor
+from app.autosave import Autosave
 from app.canvas import SketchCanvas
-from app.commands import AddStrokeCommand, ClearCommand, EraseStrokeCommand, ReplaceStrokesCommand
+from app.commands import AddStrokeCommand, ClearCommand, EraseStrokeCommand
 from app.dialogs import Dialogs
-from app.docfile import read_widths
 from app.document import MAX_WIDTH, MIN_WIDTH, SketchDocument, Stroke, strokes_from_sketch
 from app.files import FileActions
 from app.gen_controller import GenerationController
@@ -43,7 +39,8 @@ from app.messages import CanvasArea, MessageBar
 from app.overlays import OverlayFlags
 from app.panels import PredictionPanel
 from app.replay import Replayer
-from app.settings import AppSettings, data_dir, window_state_path
+from app.session import SessionMixin
+from app.settings import AppSettings, data_dir
 from app.worker import InferenceWorker, RecognizerFactory, one_line
 from visketch_core.sketch.model import Sketch
 
@@ -51,11 +48,10 @@ log = logging.getLogger(__name__)
 
 ACTION_ERROR_MS = 10000     # an error about something the user did clears itself
 SETTINGS_DELAY_MS = 300     # settings are written this soon after a change
-DEFAULT_SIZE = (1280, 720)
 PREDICTIONS_MAX_H = 290     # px: leaves the generation panel room at 720 px
 
 
-class MainWindow(QMainWindow):
+class MainWindow(SessionMixin, QMainWindow):
     """Draw on the left, watch the model think on the right.
 
     ``recognizer_factory`` (device -> recognizer) and ``generation_backend`` (() -> backend,
@@ -164,74 +160,6 @@ class MainWindow(QMainWindow):
         self.replayer.frame.connect(self._on_replay_frame)
         self.replayer.finished.connect(self._on_replay_finished)
 
-    # -- start-up (a coroutine on the qasync loop) -----------------------------------------
-    async def start(self, path: str | None = None, index: int | None = None,
-                    offer_restore: bool = True) -> None:
-        """Load the model and, meanwhile, open ``path`` or offer back a crashed session."""
-        loading = asyncio.ensure_future(self.load_model())
-        if path:
-            await self.files.open(path, index)
-        elif offer_restore:
-            self.offer_restore()
-        await loading
-
-    async def load_model(self) -> bool:
-        """(Re)load the recognizer on the worker thread; True when it is ready."""
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-
-        def settle(ok: bool) -> None:
-            if not fut.done():
-                fut.set_result(ok)
-
-        def done(*args) -> None:
-            # a plain function connected to the worker's signal runs on the worker's thread
-            loop.call_soon_threadsafe(settle, len(args) == 2)  # loaded(device, classes)
-
-        self.worker.model_loaded.connect(done)
-        self.worker.model_failed.connect(done)
-        self.live.set_ready(False)
-        self.status_device.setText("Device: loading...")
-        self.worker.load(self.device_choice())
-        try:
-            return await fut
-        finally:
-            self.worker.model_loaded.disconnect(done)
-            self.worker.model_failed.disconnect(done)
-
-    def device_choice(self) -> str:
-        return "cpu" if self.force_cpu or self.settings.device == "cpu" else "auto"
-
-    def offer_restore(self) -> Survivor | None:
-        survivors = self.autosave.survivors()
-        if not survivors:
-            return None
-        s = survivors[0]
-        when = time.strftime("%H:%M on %d %b", time.localtime(s.mtime))
-        name = Path(s.document_path).name if s.document_path else "an untitled drawing"
-        self.message_bar.show_message(
-            f"ViSketch did not close properly last time. Restore {name} autosaved at {when}?",
-            "offer", [("&Restore", lambda: self.restore(s)),
-                      ("&Discard", lambda: [x.discard() for x in survivors])])
-        return s
-
-    def restore(self, survivor: Survivor) -> bool:
-        from visketch_core.sketch.io import read_sketch
-
-        try:
-            sketch = read_sketch(survivor.path)
-        except Exception as exc:  # noqa: BLE001 - a bad autosave must not stop the app
-            self.show_error(f"Could not restore the autosave: {one_line(exc)}")
-            return False
-        self.set_document(Sketch(), path=survivor.document_path)
-        self.undo_stack.push(ReplaceStrokesCommand(
-            self.document, strokes_from_sketch(sketch, read_widths(survivor.path)),
-            "Restore autosave"))
-        self.canvas.fit_view()
-        survivor.discard()
-        self.show_info("Restored the autosaved drawing")
-        return True
-
     # -- document-level operations ---------------------------------------------------
     def set_document(self, sketch: Sketch, path: str | None,
                      widths: list[float] | None = None) -> None:
@@ -288,26 +216,6 @@ class MainWindow(QMainWindow):
 
     def known_classes(self) -> list[str]:
         return list(self.classes or self.generation.classes or known_classes())
-
-    # -- drag and drop: a drawing dropped on the window opens ----------------------------------
-    @staticmethod
-    def _dropped_file(mime) -> str | None:
-        urls = [u for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
-        return urls[0].toLocalFile() if urls else None
-
-    def dragEnterEvent(self, e: QDragEnterEvent) -> None:  # noqa: N802
-        if self._dropped_file(e.mimeData()):
-            e.acceptProposedAction()
-        else:
-            e.ignore()
-
-    def dropEvent(self, e: QDropEvent) -> None:  # noqa: N802
-        path = self._dropped_file(e.mimeData())
-        if path is None:
-            e.ignore()
-            return
-        e.acceptProposedAction()
-        asyncio.ensure_future(self.files.open(path))
 
     # -- settings ---------------------------------------------------------------------------
     def settings_changed(self) -> None:
@@ -454,26 +362,6 @@ class MainWindow(QMainWindow):
         self.live.request_now()
 
     # -- shutting down -------------------------------------------------------------------------
-    def _qsettings(self) -> QSettings:
-        return QSettings(str(window_state_path()), QSettings.Format.IniFormat)
-
-    def _default_size(self) -> None:
-        """1280x720, or the screen's free area when that is smaller."""
-        w, h = DEFAULT_SIZE
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        if screen is not None:
-            avail = screen.availableGeometry()
-            w, h = min(w, avail.width()), min(h, avail.height())
-        self.resize(w, h)
-
-    def _restore_geometry(self) -> None:
-        qs = self._qsettings()
-        geometry, state = qs.value("geometry"), qs.value("state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.replayer.active:
             self.replayer.stop()

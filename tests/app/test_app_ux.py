@@ -238,5 +238,5 @@ def test_the_leaf_vote_card_is_off_by_default_and_never_at_the_pen(qtbot, make_w
     qtbot.wait(600)
     assert w.canvas.hovered_leaf == -1
     with qtbot.waitSignal(w.canvas.leaf_hovered, timeout=2000):
-        QTest.mouseMove(w.canvas, QPoint(150, 150))   # a real hover, away from the pen
+        QTest.mouseMove(w.canvas, QPoint(151, 149))   # a real hover, away from the pen
     assert w.canvas.hovered_leaf == 0
