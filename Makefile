@@ -9,12 +9,23 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
-install: $(BIN)/python
+# The install is editable, so code changes need no reinstall: the stamps make `make run`
+# and `make test` reinstall only when the package's metadata (pyproject.toml) changed.
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+$(STAMP): pyproject.toml scripts/install_torch.sh | $(BIN)/python
 	bash scripts/install_torch.sh $(BIN)/python
 	$(BIN)/python -m pip install -e .
+	touch $@
 
-install-test: install
+$(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+install-test: $(TEST_STAMP)
 
 run: install
 	$(BIN)/visketch app

@@ -73,19 +73,21 @@ class Autosave:
                 log.warning("autosave lock %s is held by another process", _lock(self.path))
             self._lock = lock
 
-    def save(self, sketch: Sketch, document_path: str | None = None) -> None:
-        """Write ``sketch`` (strokes only) atomically. An empty sketch removes the file.
+    def save(self, sketch: Sketch, document_path: str | None = None,
+             widths: list[float] | None = None) -> None:
+        """Write ``sketch`` (strokes only, with their ``widths``) atomically. An empty
+        sketch removes the file.
 
         No fsync: a killed process loses nothing the kernel already holds, and an fsync
         on the GUI thread could stall drawing for tens of milliseconds on a busy disk.
         """
-        from visketch_core.sketch.document import sketch_to_document
+        from app.docfile import document_dict
 
         self._ensure_lock()
         if not sketch.strokes:
             self.remove_file()
             return
-        doc = sketch_to_document(sketch)
+        doc = document_dict(sketch, widths)
         meta = {"document_path": document_path, "pid": os.getpid(), "time": time.time()}
         _atomic_write(_meta(self.path), json.dumps(meta))
         _atomic_write(self.path, json.dumps(doc, separators=(",", ":"), allow_nan=False))

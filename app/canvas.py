@@ -5,6 +5,11 @@ the stroke eraser) and the window turns those into undo commands. Mouse, tablet 
 all feed the same begin/extend/end path. Points are stored in document coordinates, which
 do not depend on zoom or pan. Finished strokes are cached in a pixmap so that a frame while
 drawing only paints the cache plus the stroke in progress.
+
+Pen widths are in document units and belong to each stroke (``Stroke.width``): the pen's
+width applies to the strokes drawn next. The leaf-vote card is a hover aid: it appears when
+the pointer rests over a leaf, not where the pen has just been lifted, so it never covers
+the stroke just drawn.
 """
 
 from __future__ import annotations
@@ -21,20 +26,20 @@ from PySide6.QtGui import (
     QPixmap,
     QTabletEvent,
     QTouchEvent,
-    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app import ink, overlays
 from app.document import SketchDocument
+from app.hover import HoverCards
+from app.view import ZoomableView
 
 ERASER_RADIUS_PX = 10.0
 MIN_STEP_PX = 0.75  # input points closer than this (on screen) are skipped
-MIN_SCALE, MAX_SCALE = 0.05, 20.0
 
 
-class SketchCanvas(QWidget):
+class SketchCanvas(HoverCards, ZoomableView):
     """The drawing surface. Tools: ``"pen"`` and ``"eraser"`` (stroke eraser)."""
 
     stroke_started = Signal()
@@ -45,7 +50,6 @@ class SketchCanvas(QWidget):
     erase_hit = Signal(int)  # index of a document stroke under the eraser
     erase_finished = Signal()
     leaf_hovered = Signal(int)  # leaf index under the pointer, -1 for none
-    view_changed = Signal()
 
     def __init__(self, document: SketchDocument, parent: QWidget | None = None):
         super().__init__(parent)
@@ -64,9 +68,6 @@ class SketchCanvas(QWidget):
         self.prediction = None
         self.input_enabled = True
 
-        self._scale = 1.0
-        self._offset = QPointF(0.0, 0.0)
-        self._auto_fit = False
         self._cache: QPixmap | None = None  # the finished strokes
         self._under: QPixmap | None = None  # heatmap layer
         self._over: QPixmap | None = None  # quadtree layer
@@ -79,85 +80,26 @@ class SketchCanvas(QWidget):
         self._hover_pos: QPointF | None = None
         self._replay: list[np.ndarray] | None = None
         self._generation = None  # a GenerationLayer shown over the ink, or None
+        self._pen_up_at: QPointF | None = None  # where the pen was lifted (no card near it)
+        self._hover_timer = self._make_hover_timer()
 
         document.stroke_inserted.connect(self._on_inserted)
         document.stroke_removed.connect(self._invalidate)
         document.strokes_replaced.connect(self._invalidate)
 
-    # -- view transform ---------------------------------------------------------------
-    def transform(self) -> QTransform:
-        """Document -> widget coordinates."""
-        return QTransform(self._scale, 0, 0, self._scale, self._offset.x(), self._offset.y())
-
-    def to_document(self, pos: QPointF) -> tuple[float, float]:
-        return ((pos.x() - self._offset.x()) / self._scale,
-                (pos.y() - self._offset.y()) / self._scale)
-
-    def to_widget(self, x: float, y: float) -> QPointF:
-        return QPointF(x * self._scale + self._offset.x(), y * self._scale + self._offset.y())
-
-    @property
-    def scale(self) -> float:
-        return self._scale
-
-    def set_view(self, scale: float, offset: QPointF) -> None:
-        self._auto_fit = False  # the user chose a view: keep it on resize
-        self._scale = float(min(max(scale, MIN_SCALE), MAX_SCALE))
-        self._offset = QPointF(offset)
-        self._invalidate()
-        self.view_changed.emit()
-
-    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
-        """Zoom keeping the document point under ``anchor`` (default: the centre) fixed."""
-        anchor = QPointF(self.width() / 2, self.height() / 2) if anchor is None else anchor
-        dx, dy = self.to_document(anchor)
-        scale = float(min(max(self._scale * factor, MIN_SCALE), MAX_SCALE))
-        self.set_view(scale, QPointF(anchor.x() - dx * scale, anchor.y() - dy * scale))
-
-    def fit_view(self, margin_px: float = 40.0) -> None:
-        """Show the whole drawing (or the origin at 1:1 when empty)."""
-        pts = [s.points for s in self.document.strokes if len(s.points)]
-        if not pts:
-            self.set_view(1.0, QPointF(0, 0))
-            return
-        allp = np.concatenate(pts)
-        x0, y0 = allp.min(0)
-        x1, y1 = allp.max(0)
-        self.fit_rect(float(x0), float(y0), float(x1), float(y1), margin_px)
-        self._auto_fit = True  # refit when the widget is resized, until the user zooms or pans
-
-    def visible_rect(self) -> tuple[float, float, float, float]:
-        """The part of the document on screen: (x0, y0, x1, y1) in document coordinates."""
-        x0, y0 = self.to_document(QPointF(0, 0))
-        x1, y1 = self.to_document(QPointF(self.width(), self.height()))
-        return x0, y0, x1, y1
-
-    def ensure_visible(self, x0: float, y0: float, x1: float, y1: float) -> None:
-        """Zoom out (never in) so that this document rect is on screen with the drawing."""
-        vx0, vy0, vx1, vy1 = self.visible_rect()
-        if x0 >= vx0 and y0 >= vy0 and x1 <= vx1 and y1 <= vy1:
-            return
-        pts = [s.points for s in self.document.strokes if len(s.points)]
-        if pts:
-            allp = np.concatenate(pts)
-            x0, y0 = min(x0, float(allp[:, 0].min())), min(y0, float(allp[:, 1].min()))
-            x1, y1 = max(x1, float(allp[:, 0].max())), max(y1, float(allp[:, 1].max()))
-        self.fit_rect(x0, y0, x1, y1, 20.0, max_scale=self._scale)
-
-    def fit_rect(self, x0: float, y0: float, x1: float, y1: float, margin_px: float = 40.0,
-                 max_scale: float = 4.0) -> None:
-        """Centre this document rect in the widget, as large as fits (up to ``max_scale``)."""
-        w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
-        avail_w = max(self.width() - 2 * margin_px, 50.0)
-        avail_h = max(self.height() - 2 * margin_px, 50.0)
-        scale = min(avail_w / w, avail_h / h, max_scale)
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        self.set_view(scale, QPointF(self.width() / 2 - cx * scale, self.height() / 2 - cy * scale))
+    def ink_bounds(self) -> tuple[float, float, float, float] | None:
+        """(x0, y0, x1, y1) of the drawing's ink, pen widths included, or None if empty."""
+        strokes = [s for s in self.document.strokes if len(s.points)]
+        if not strokes:
+            return None
+        lo = np.min([s.points.min(0) - s.width / 2 for s in strokes], axis=0)
+        hi = np.max([s.points.max(0) + s.width / 2 for s in strokes], axis=0)
+        return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
     # -- state set by the window -----------------------------------------------------
     def set_pen_width(self, width: float) -> None:
+        """The width of the strokes drawn next (document units); drawn strokes keep theirs."""
         self.pen_width = float(width)
-        self._invalidate()
 
     def set_tool(self, tool: str) -> None:
         assert tool in ("pen", "eraser"), tool
@@ -218,7 +160,7 @@ class SketchCanvas(QWidget):
         self._t0 = time.perf_counter()
         self._points = [self.to_document(pos)]
         self._times = [0.0]
-        self._hover_leaf = -1
+        self._set_hover_leaf(-1)
         self.stroke_started.emit()
         self._update_segment()
 
@@ -252,6 +194,7 @@ class SketchCanvas(QWidget):
         pts = np.asarray(self._points, dtype=np.float32)
         times = np.asarray(self._times, dtype=np.float64)
         self._mode = ""
+        self._pen_up_at = self._hover_pos = QPointF(pos) if pos is not None else None
         self.stroke_finished.emit(pts, times)
         self._points, self._times = [], []
         self.update()
@@ -261,7 +204,7 @@ class SketchCanvas(QWidget):
         q = np.array([x, y], dtype=np.float32)
         radius = ERASER_RADIUS_PX / self._scale
         hits = [i for i, s in enumerate(self.document.strokes)
-                if ink.distance_to_polyline(s.points, q) <= radius]
+                if ink.distance_to_polyline(s.points, q) <= radius + s.width / 2]
         for i in sorted(hits, reverse=True):  # highest first: indices below stay valid
             self.erase_hit.emit(i)
 
@@ -270,7 +213,7 @@ class SketchCanvas(QWidget):
         tail = self._points[-2:]
         ps = [self.to_widget(x, y) for x, y in tail]
         xs, ys = [p.x() for p in ps], [p.y() for p in ps]
-        pad = self.pen_width + 3
+        pad = self.pen_width * self._scale + 3
         self.update(QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad,
                            max(ys) - min(ys) + 2 * pad).toAlignedRect())
 
@@ -362,23 +305,6 @@ class SketchCanvas(QWidget):
         if self._auto_fit and self._mode != "draw":
             self.fit_view()
 
-    # -- hover -------------------------------------------------------------------------
-    def _update_hover(self, pos: QPointF | None) -> None:
-        self._hover_pos = pos
-        idx = -1
-        pred = self.prediction
-        if pos is not None and pred is not None and self.flags.leaf_votes and not self._mode:
-            idx = overlays.leaf_at(pred.leaf_boxes, *self.to_document(pos))
-        if self.tool == "eraser" or idx != -1 or idx != self._hover_leaf:
-            self.update()
-        if idx != self._hover_leaf:
-            self._hover_leaf = idx
-            self.leaf_hovered.emit(idx)
-
-    @property
-    def hovered_leaf(self) -> int:
-        return self._hover_leaf
-
     # -- painting ------------------------------------------------------------------------
     def _invalidate(self, *_args) -> None:
         self._cache = self._under = self._over = None
@@ -391,19 +317,25 @@ class SketchCanvas(QWidget):
     def _on_inserted(self, index: int) -> None:
         if self._cache is not None and self._replay is None and index == len(self.document) - 1:
             p = QPainter(self._cache)  # appended stroke: draw it onto the cache
-            self._paint_strokes(p, [self.document.stroke(index).points])
+            s = self.document.stroke(index)
+            self._paint_strokes(p, [(s.points, s.width)])
             p.end()
             self.update()
         else:
             self._invalidate()
 
     def _paint_strokes(self, p: QPainter, strokes) -> None:
-        ink.paint_strokes(p, self.transform(), self.pen_width, strokes)
+        """``strokes``: (points, width) pairs."""
+        ink.paint_strokes(p, self.transform(), strokes)
 
     def _ensure_cache(self) -> QPixmap:
         if self._cache is None:
-            strokes = self._replay if self._replay is not None else \
-                [s.points for s in self.document.strokes]
+            if self._replay is not None:
+                widths = self.document.widths()
+                strokes = [(pts, widths[i] if i < len(widths) else self.pen_width)
+                           for i, pts in enumerate(self._replay)]
+            else:
+                strokes = [(s.points, s.width) for s in self.document.strokes]
             self._cache = self._layer(lambda p: self._paint_strokes(p, strokes))
         return self._cache
 
@@ -435,7 +367,8 @@ class SketchCanvas(QWidget):
         if self._generation is not None and self._replay is None:
             self._generation.paint(p, self.transform(), self.pen_width)
         if self._mode == "draw" and self._points:
-            self._paint_strokes(p, [np.asarray(self._points, dtype=np.float32)])
+            self._paint_strokes(p, [(np.asarray(self._points, dtype=np.float32),
+                                     self.pen_width)])
             p.resetTransform()
         if over is not None:
             p.drawPixmap(0, 0, over)

@@ -60,3 +60,21 @@ class ClearCommand(ReplaceStrokesCommand):
 
     def __init__(self, document: SketchDocument, parent=None):
         super().__init__(document, [], "Clear", parent)
+
+
+class AddStrokesCommand(QUndoCommand):
+    """Append several strokes as one undoable step (Accept of a generated candidate)."""
+
+    def __init__(self, document: SketchDocument, strokes: list[Stroke], text: str, parent=None):
+        super().__init__(text, parent)
+        self.document = document
+        self.strokes = list(strokes)
+        self.start = len(document)
+
+    def redo(self) -> None:
+        for k, s in enumerate(self.strokes):
+            self.document.insert_stroke(self.start + k, s)
+
+    def undo(self) -> None:
+        for k in reversed(range(len(self.strokes))):
+            self.document.remove_stroke(self.start + k)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QInputDialog,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -33,12 +34,17 @@ EXPORT_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
 
 
 def thumbnail(sketch: Sketch, size: int = 72) -> QPixmap:
-    """A small picture of a sketch's strokes (or raster)."""
+    """A small picture of a sketch's strokes."""
+    return strokes_thumbnail(sketch.strokes, size)
+
+
+def strokes_thumbnail(strokes: list[np.ndarray], size: int = 72) -> QPixmap:
+    """A small picture of strokes (float (N, 2) each), fitted into ``size`` px."""
     pm = QPixmap(size, size)
     pm.fill(QColor(255, 255, 255))
     p = QPainter(pm)
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    pts = [s for s in sketch.strokes if len(s)]
+    pts = [np.asarray(s, np.float32) for s in strokes if len(s)]
     if pts:
         allp = np.concatenate(pts)
         lo, hi = allp.min(0), allp.max(0)
@@ -154,9 +160,14 @@ class Dialogs:
         return _with_suffix(path, chosen, default_suffix) if path else None
 
     def _save_changes_box(self, name: str) -> QMessageBox:
-        return QMessageBox(QMessageBox.Icon.Question, "ViSketch", f"Save the changes to {name}?",
-                           QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                           | QMessageBox.StandardButton.Cancel, self.parent)
+        box = QMessageBox(QMessageBox.Icon.Question, "ViSketch", f"Save the changes to {name}?",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self.parent)
+        # Alt+S / Alt+D answer from the keyboard (Return saves, Escape cancels)
+        box.button(QMessageBox.StandardButton.Save).setText("&Save")
+        box.button(QMessageBox.StandardButton.Discard).setText("&Discard")
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        return box
 
     @staticmethod
     def _answer(box: QMessageBox) -> str:
@@ -177,6 +188,18 @@ class Dialogs:
         box = self._save_changes_box(name)
         box.exec()
         return self._answer(box)
+
+    async def png_size(self, sizes: tuple[int, ...], current: int) -> int | None:
+        """The side of an exported PNG, in pixels (None: cancelled)."""
+        dlg = QInputDialog(self.parent)
+        dlg.setWindowTitle("Export PNG")
+        dlg.setLabelText("Picture size (pixels, square):")
+        items = [str(v) for v in sizes]
+        dlg.setComboBoxItems(items)
+        dlg.setTextValue(str(current) if str(current) in items else items[-1])
+        if await shown(dlg) != QDialog.DialogCode.Accepted:
+            return None
+        return int(dlg.textValue())
 
     async def pick_sketch(self, sketches: list[Sketch], more: bool) -> int | None:
         dlg = SketchPicker(sketches, more, self.parent)

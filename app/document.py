@@ -15,6 +15,8 @@ from PySide6.QtCore import QObject, Signal
 from visketch_core.sketch.model import Sketch
 
 MAX_GAP_MS = 1000.0  # a pause between two strokes is recorded as at most this long
+DEFAULT_WIDTH = 3.0  # pen width of strokes that do not say (imports): the core's line width
+MIN_WIDTH, MAX_WIDTH = 1.0, 40.0
 
 
 @dataclass(frozen=True)
@@ -23,13 +25,16 @@ class Stroke:
 
     points: float32 (N, 2) in document coordinates (y down).
     times: float64 (N,) milliseconds on the document's clock, or None when unknown.
+    width: pen width in document units. It belongs to the stroke, so changing the pen
+    changes only the strokes drawn after, and saving and exporting keep it.
     """
 
     points: np.ndarray
     times: np.ndarray | None = None
+    width: float = DEFAULT_WIDTH
 
     @staticmethod
-    def of(points, times=None) -> Stroke:
+    def of(points, times=None, width: float = DEFAULT_WIDTH) -> Stroke:
         pts = np.asarray(points, dtype=np.float32).reshape(-1, 2)
         ts = None if times is None else np.asarray(times, dtype=np.float64).reshape(-1)
         if ts is not None and len(ts) != len(pts):
@@ -37,7 +42,7 @@ class Stroke:
         pts.setflags(write=False)
         if ts is not None:
             ts.setflags(write=False)
-        return Stroke(pts, ts)
+        return Stroke(pts, ts, clamp_width(width))
 
     @property
     def end_time(self) -> float | None:
@@ -76,6 +81,9 @@ class SketchDocument(QObject):
     @property
     def is_empty(self) -> bool:
         return not self._strokes
+
+    def widths(self) -> list[float]:
+        return [s.width for s in self._strokes]
 
     def stroke_arrays(self) -> list[np.ndarray]:
         """The strokes' point arrays (read-only float32 (N, 2) each), plain data for the worker."""
@@ -116,12 +124,20 @@ class SketchDocument(QObject):
         return old
 
 
-def strokes_from_sketch(sketch: Sketch) -> list[Stroke]:
-    """Document strokes for a core sketch (strokes with no points are dropped)."""
+def clamp_width(width: float) -> float:
+    w = float(width)
+    return DEFAULT_WIDTH if not np.isfinite(w) else min(max(w, MIN_WIDTH), MAX_WIDTH)
+
+
+def strokes_from_sketch(sketch: Sketch, widths: list[float] | None = None) -> list[Stroke]:
+    """Document strokes for a core sketch (strokes with no points are dropped). ``widths``,
+    one per stroke of the sketch, when the file recorded them (else DEFAULT_WIDTH)."""
     out = []
     for i, pts in enumerate(sketch.strokes):
         if len(pts) == 0:
             continue
         times = None if sketch.times is None else sketch.times[i]
-        out.append(Stroke.of(pts, times))
+        width = widths[i] if widths is not None and i < len(widths) else None
+        width = DEFAULT_WIDTH if width is None else width
+        out.append(Stroke.of(pts, times, width))
     return out

@@ -1,8 +1,10 @@
 """File actions: new, open, save, import, export, recent files.
 
-Reading and writing go through ``visketch_core.sketch.io`` on an executor thread (awaited
-through qasync), so a large QuickDraw file never freezes the window. Bad input becomes a
-one-line message and the current drawing is left exactly as it was.
+Reading goes through ``visketch_core.sketch.io`` on an executor thread (awaited through
+qasync), so a large QuickDraw file never freezes the window. Bad input becomes a one-line
+message and the current drawing is left exactly as it was. Saving writes ``.visketch``
+with each stroke's width (``app.docfile``); export draws the strokes as the canvas does
+(``app.export``), widths included, PNG at the size the user picks.
 """
 
 from __future__ import annotations
@@ -12,16 +14,15 @@ import itertools
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from app.commands import ReplaceStrokesCommand
 from app.dialogs import EXPORT_FILTERS, SAVE_FILTERS
+from app.docfile import read_widths, write_visketch
 from app.document import strokes_from_sketch
+from app.export import PNG_SIZES, export_drawing
+from app.host import WindowHost
 from visketch_core.errors import SketchError
 from visketch_core.sketch.model import Sketch
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +63,15 @@ def _traced(sketch: Sketch) -> Sketch:
     return replace(sketch, strokes=traced.strokes, times=None, raster=None)
 
 
-def _write(sketch: Sketch, path: str) -> None:
-    from visketch_core.sketch.io import write_sketch
-
-    write_sketch(sketch, path)
+def _widths_of(path: str) -> list[float] | None:
+    """The stroke widths a ``.visketch`` file recorded (other formats have none)."""
+    return read_widths(path) if Path(path).suffix.lower() == DOCUMENT_SUFFIX else None
 
 
 class FileActions:
     """The window's file menu, as coroutines (run them with ``asyncio.ensure_future``)."""
 
-    def __init__(self, window: MainWindow):
+    def __init__(self, window: WindowHost):
         self.w = window
         self.path: str | None = None  # the .visketch file the drawing belongs to
 
@@ -126,6 +126,7 @@ class FileActions:
         s = self.w.settings
         s.last_open_dir = str(Path(path).resolve().parent)
         s.add_recent(path)
+        self.w.settings_changed()
         self.w.refresh_recent_menu()
         return sketch
 
@@ -146,7 +147,9 @@ class FileActions:
         if sketch is None:
             return False
         is_doc = Path(path).suffix.lower() == DOCUMENT_SUFFIX
-        self.w.set_document(sketch, path=str(Path(path).resolve()) if is_doc else None)
+        widths = await self._run(_widths_of, path)
+        self.w.set_document(sketch, path=str(Path(path).resolve()) if is_doc else None,
+                            widths=widths)
         self.w.show_info(f"Opened {Path(path).name}")
         return True
 
@@ -160,8 +163,9 @@ class FileActions:
         sketch = await self._load(path, index)
         if sketch is None:
             return False
+        widths = await self._run(_widths_of, path)
         self.w.undo_stack.push(ReplaceStrokesCommand(
-            self.w.document, strokes_from_sketch(sketch), f"Import {Path(path).name}"))
+            self.w.document, strokes_from_sketch(sketch, widths), f"Import {Path(path).name}"))
         self.w.document.label = sketch.label
         self.w.canvas.fit_view()
         self.w.show_info(f"Imported {Path(path).name}")
@@ -177,7 +181,7 @@ class FileActions:
             if not path:
                 return False
         try:
-            _write(self.w.document.to_sketch(), path)
+            write_visketch(self.w.document.to_sketch(), self.w.document.widths(), path)
         except (SketchError, OSError) as exc:
             self._error("Could not save", exc)
             return False
@@ -196,7 +200,8 @@ class FileActions:
         if Path(path).suffix.lower() != DOCUMENT_SUFFIX:
             path = str(Path(path).with_suffix(DOCUMENT_SUFFIX))
         try:
-            await self._run(_write, self.w.document.to_sketch(), path)
+            await self._run(write_visketch, self.w.document.to_sketch(),
+                            self.w.document.widths(), path)
         except (SketchError, OSError) as exc:
             self._error("Could not save", exc)
             return False
@@ -208,34 +213,46 @@ class FileActions:
         self.w.undo_stack.setClean()
         self.w.settings.last_open_dir = str(Path(path).resolve().parent)
         self.w.settings.add_recent(path)
+        self.w.settings_changed()
         self.w.refresh_recent_menu()
         self.w.update_title()
         self.w.show_info(f"Saved {Path(path).name}")
 
     async def export(self, path: str | None = None) -> bool:
-        """Write the drawing as PNG (256 x 256, dark ink on white) or SVG (strokes as paths)."""
+        """Write the drawing as PNG (dark ink on white, at a size the user picks) or SVG."""
         if self.w.document.is_empty:
             self.w.show_error("Nothing to export: the drawing is empty")
             return False
         stem = Path(self.path).stem if self.path else "drawing"
-        return await self.export_sketch(self.w.document.to_sketch(), path, "Export drawing", stem)
+        strokes = [(s.points, s.width) for s in self.w.document.strokes]
+        return await self.export_strokes(strokes, path, "Export drawing", stem)
 
-    async def export_sketch(self, sketch: Sketch, path: str | None, title: str,
-                            stem: str) -> bool:
-        """Write ``sketch`` as PNG or SVG to ``path`` (asked for when None)."""
+    async def export_strokes(self, strokes: list, path: str | None, title: str,
+                             stem: str) -> bool:
+        """Write ``(points, width)`` strokes as PNG or SVG to ``path`` (asked for when None;
+        the PNG's size is asked for then too)."""
+        settings = self.w.settings
+        asked = path is None
         if path is None:
-            start = str(Path(self.w.settings.last_export_dir or ".") / f"{stem}.png")
+            start = str(Path(settings.last_export_dir or ".") / f"{stem}.png")
             path = await self.w.dialogs.save_path(title, start, EXPORT_FILTERS, ".png")
             if not path:
                 return False
         if Path(path).suffix.lower() not in (".png", ".svg"):
             self.w.show_error(f"Could not export {Path(path).name}: choose a .png or .svg name")
             return False
+        size = settings.export_png_size
+        if asked and Path(path).suffix.lower() == ".png":
+            size = await self.w.dialogs.png_size(PNG_SIZES, size)
+            if not size:
+                return False
+            settings.export_png_size = int(size)
         try:
-            await self._run(_write, sketch, path)
+            await self._run(export_drawing, strokes, path, int(size))
         except (SketchError, OSError) as exc:
             self._error(f"Could not export {Path(path).name}", exc)
             return False
-        self.w.settings.last_export_dir = str(Path(path).resolve().parent)
+        settings.last_export_dir = str(Path(path).resolve().parent)
+        self.w.settings_changed()
         self.w.show_info(f"Exported {Path(path).name}")
         return True

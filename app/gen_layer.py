@@ -2,6 +2,8 @@
 
 Everything generated lives in the 256 px generation frame; ``frame_to_doc`` places that
 frame in the document. The layer holds
+- while stage 1 denoises, a faint picture of its current guess, updated at every step
+  (so the wait shows the sketch taking shape);
 - a faint preview of the stage-1 sketch (S-hat), shown until its leaves are refined;
 - the refined leaves, painted as they arrive (each LeafEvent's patch, ink where SDF < 0);
 - once a candidate is finished, its traced strokes (in document coordinates), which is
@@ -23,6 +25,7 @@ from app import ink
 FRAME = 256
 RES = 2                              # layer pixels per frame pixel (smooth leaf edges)
 PREVIEW_RGBA = (90, 130, 200, 55)   # faint blue: the stage-1 sketch
+STEP_ALPHA = 90                     # the denoising guess: at most this opaque, same blue
 LEAF_RGBA = (30, 90, 200, 230)      # the refined leaves
 GENERATED_INK = QColor(30, 90, 200)  # finished candidate strokes
 
@@ -40,6 +43,8 @@ class GenerationLayer:
     def __init__(self, frame_to_doc: QTransform):
         self.frame_to_doc = frame_to_doc
         side = FRAME * RES
+        self._steps: np.ndarray | None = None         # uint8 alpha of the denoising guess
+        self.step = (0, 0)                             # (step, total) of stage 1 shown
         self._preview = np.zeros((side, side), bool)
         self._leaves = np.zeros((side, side), bool)
         self._covered = np.zeros((side, side), bool)
@@ -49,7 +54,16 @@ class GenerationLayer:
         self.paint_log: list[tuple[float, int]] = []   # (perf_counter, leaves) at each paint
                                                         # that showed new leaves
 
+    def set_step(self, step: int, total: int, x0: np.ndarray) -> None:
+        """Stage 1's guess at one denoising step: float (32, 32) in [0, 1], 1 = ink."""
+        guess = cv2.resize(np.clip(np.asarray(x0, np.float32), 0, 1), (FRAME * RES,) * 2,
+                           interpolation=cv2.INTER_LINEAR)
+        self._steps = np.round(guess * STEP_ALPHA).astype(np.uint8)
+        self.step = (int(step), int(total))
+        self._image = None
+
     def set_preview(self, shat_ink: np.ndarray) -> None:
+        self._steps = None          # S-hat replaces the denoising guess
         ink = np.asarray(shat_ink, np.float32)
         self._preview = cv2.resize(ink, (FRAME * RES, FRAME * RES),
                                    interpolation=cv2.INTER_LINEAR) > 0.5
@@ -73,11 +87,19 @@ class GenerationLayer:
     def leaf_count(self) -> int:
         return len(self.painted)
 
+    @property
+    def showing_steps(self) -> bool:
+        """The denoising guess is on screen (stage 1 is still running)."""
+        return self._steps is not None
+
     def image(self) -> QImage:
         """The preview and the refined leaves as one RGBA image (RES pixels a frame pixel)."""
         if self._image is None:
             side = FRAME * RES
             rgba = np.zeros((side, side, 4), np.uint8)
+            if self._steps is not None:
+                rgba[..., :3] = PREVIEW_RGBA[:3]
+                rgba[..., 3] = self._steps
             rgba[self._preview & ~self._covered] = PREVIEW_RGBA
             rgba[self._leaves] = LEAF_RGBA
             self._rgba = np.ascontiguousarray(rgba)     # the QImage borrows this buffer
@@ -89,7 +111,7 @@ class GenerationLayer:
         """Draw through ``view`` (document -> widget). Leaves the painter's transform reset."""
         p.save()
         if self.strokes is not None:
-            ink.paint_strokes(p, view, pen_width, self.strokes, GENERATED_INK)
+            ink.paint_strokes(p, view, [(s, pen_width) for s in self.strokes], GENERATED_INK)
         else:
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             p.setTransform(self.frame_to_doc * view)

@@ -3,10 +3,10 @@
 It is separate from the inference worker so that live classification keeps answering while
 a sketch is being generated. The GUI thread hands it a ``GenJob`` (plain data: a job id,
 the mode, the class, the strokes already placed in the 256 frame) and hears back only
-through signals, one per event of ``visketch_core.generate``: stage 1 done, each decoded
-leaf, each finished candidate, then the end of the job. ``cancel(job)`` sets a flag the
-generator polls between leaves, so a cancel takes effect within one leaf's decoding time.
-No exception leaves the worker: each becomes a one-line message in ``failed``.
+through signals, one per event of ``visketch_core.generate``: each denoising step of stage
+1, stage 1 done, each decoded leaf, each finished candidate, then the end of the job.
+``cancel(job)`` sets a flag polled between denoising steps and between leaves, so a cancel
+takes effect within one step's or one leaf's time. No exception leaves the worker: each becomes a one-line message in ``failed``.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ class GenerationWorker(QObject):
 
     loaded = Signal(str, list)            # device name, class names
     load_failed = Signal(str)             # one-line message
+    stage1_step = Signal(int, int, object)   # job, candidate, Stage1Step
     stage1_done = Signal(int, int, object)   # job, candidate, Stage1Done
     leaf_ready = Signal(int, int, object)    # job, candidate, LeafEvent
     candidate_done = Signal(int, int, object)  # job, candidate, GenResult
@@ -152,7 +153,7 @@ class GenerationWorker(QObject):
     @Slot(object)
     def _run(self, job: GenJob) -> None:
         from visketch_core.errors import SketchError
-        from visketch_core.generate.pipeline import Finished, LeafEvent, Stage1Done
+        from visketch_core.generate.pipeline import Finished, LeafEvent, Stage1Done, Stage1Step
 
         if self.is_cancelled(job.job_id):
             with self._lock:
@@ -172,6 +173,11 @@ class GenerationWorker(QObject):
             for k, ev in run(job, cancel):
                 if isinstance(ev, LeafEvent):
                     self.leaf_ready.emit(job.job_id, k, ev)
+                elif isinstance(ev, Stage1Step):
+                    if cancel():        # stage 1 takes seconds: stop between its steps too
+                        cancelled = True
+                        break
+                    self.stage1_step.emit(job.job_id, k, ev)
                 elif isinstance(ev, Stage1Done):
                     self.stage1_done.emit(job.job_id, k, ev)
                 elif isinstance(ev, Finished):

@@ -1,4 +1,11 @@
-"""The main window: wires the document, canvas, undo stack, worker and panels together."""
+"""The main window: wires the document, canvas, undo stack, worker and panels together.
+
+The controllers (files, generation, menus) see the window only as an ``app.host``
+``WindowHost``; none of them imports this module.
+
+Messages: a notice replaces an error (the user has moved on); an error about an action
+clears itself after ACTION_ERROR_MS; an error about a lasting state (no model) stays.
+"""
 
 from __future__ import annotations
 
@@ -8,39 +15,43 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QLabel,
-    QMainWindow,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QUndoStack,
 )
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea
 
 from app.actions import build_actions
-from app.autosave import Autosave, Survivor
+from app.autosave import Autosave
 from app.canvas import SketchCanvas
-from app.commands import AddStrokeCommand, ClearCommand, EraseStrokeCommand, ReplaceStrokesCommand
+from app.commands import AddStrokeCommand, ClearCommand, EraseStrokeCommand
 from app.dialogs import Dialogs
-from app.document import SketchDocument, Stroke, strokes_from_sketch
+from app.document import MAX_WIDTH, MIN_WIDTH, SketchDocument, Stroke, strokes_from_sketch
 from app.files import FileActions
+from app.gen_controller import GenerationController
+from app.gen_panel import GenerationPanel, known_classes
 from app.gen_worker import BackendFactory
-from app.generation import GenerationController, GenerationPanel
+from app.help import HelpDialogs
 from app.live import LiveClassifier
-from app.messages import MessageBar
+from app.messages import CanvasArea, MessageBar
 from app.overlays import OverlayFlags
 from app.panels import PredictionPanel
 from app.replay import Replayer
-from app.settings import AppSettings, data_dir, window_state_path
+from app.session import SessionMixin
+from app.settings import AppSettings, data_dir
 from app.worker import InferenceWorker, RecognizerFactory, one_line
 from visketch_core.sketch.model import Sketch
 
 log = logging.getLogger(__name__)
 
+ACTION_ERROR_MS = 10000     # an error about something the user did clears itself
+SETTINGS_DELAY_MS = 300     # settings are written this soon after a change
+PREDICTIONS_MAX_H = 290     # px: leaves the generation panel room at 720 px
 
-class MainWindow(QMainWindow):
+
+class MainWindow(SessionMixin, QMainWindow):
     """Draw on the left, watch the model think on the right.
 
     ``recognizer_factory`` (device -> recognizer) and ``generation_backend`` (() -> backend,
@@ -60,6 +71,12 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.canvas = SketchCanvas(self.document)
         self.canvas.set_pen_width(self.settings.pen_width)
+        self.help = HelpDialogs(self)
+        self.classes: list[str] = []
+        self._settings_timer = QTimer(self)
+        self._settings_timer.setSingleShot(True)
+        self._settings_timer.setInterval(SETTINGS_DELAY_MS)
+        self._settings_timer.timeout.connect(self.save_settings)
         self.panel = PredictionPanel()
         self.message_bar = MessageBar()
         self.worker = InferenceWorker.spawn(recognizer_factory, parent=self)
@@ -77,13 +94,8 @@ class MainWindow(QMainWindow):
         self._erasing = False
         self._shut_down = False
 
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.message_bar)
-        layout.addWidget(self.canvas, 1)
-        self.setCentralWidget(central)
+        self.setCentralWidget(CanvasArea(self.canvas, self.message_bar))
+        self.setAcceptDrops(True)
         dock = QDockWidget("What ViSketch thinks", self)
         dock.setObjectName("predictions")
         dock.setWidget(self.panel)
@@ -91,7 +103,7 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.resizeDocks([dock], [360], Qt.Orientation.Horizontal)
-        self.generation = GenerationController(self, generation_backend)
+        self.generation = GenerationController(self, generation_backend, parent=self)
         self.generation_panel = GenerationPanel(self.generation)
         gen_dock = QDockWidget("Complete my sketch", self)
         gen_dock.setObjectName("generation")
@@ -99,16 +111,21 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.generation_panel)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # a click in the panel keeps the canvas's
         gen_dock.setWidget(scroll)
         gen_dock.setFeatures(dock.features())
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, gen_dock)
+        # the chart can be short; the generation panel needs its height to avoid scrolling
+        self.panel.setMaximumHeight(PREDICTIONS_MAX_H)
 
+        self.status_zoom = QLabel("Zoom 100%")
+        self.status_zoom.setToolTip("Ctrl+= and Ctrl+- zoom, Ctrl+0 fits the drawing")
         self.status_device = QLabel("Device: loading...")
         self.status_latency = QLabel("Model: -")
         self.status_leaves = QLabel("Leaves: -")
         self.status_strokes = QLabel("Strokes: 0")
-        for label in (self.status_strokes, self.status_leaves, self.status_latency,
-                      self.status_device):
+        for label in (self.status_zoom, self.status_strokes, self.status_leaves,
+                      self.status_latency, self.status_device):
             self.statusBar().addPermanentWidget(label)
 
         self.recent_menu = None
@@ -116,7 +133,7 @@ class MainWindow(QMainWindow):
         self.refresh_recent_menu()
         self.overlays_changed()
         self._wire()
-        self.resize(1100, 720)
+        self._default_size()
         self._restore_geometry()
         self.update_title()
         self.canvas.setFocus()
@@ -130,6 +147,7 @@ class MainWindow(QMainWindow):
         c.erase_started.connect(self._on_erase_started)
         c.erase_hit.connect(self._on_erase_hit)
         c.erase_finished.connect(self._on_erase_finished)
+        c.view_changed.connect(self._update_zoom)
         d.changed.connect(lv.request_now)
         d.changed.connect(self._update_counts)
         self.undo_stack.indexChanged.connect(self._autosave)
@@ -142,82 +160,17 @@ class MainWindow(QMainWindow):
         self.replayer.frame.connect(self._on_replay_frame)
         self.replayer.finished.connect(self._on_replay_finished)
 
-    # -- start-up (a coroutine on the qasync loop) -----------------------------------------
-    async def start(self, path: str | None = None, index: int | None = None,
-                    offer_restore: bool = True) -> None:
-        """Load the model and, meanwhile, open ``path`` or offer back a crashed session."""
-        loading = asyncio.ensure_future(self.load_model())
-        if path:
-            await self.files.open(path, index)
-        elif offer_restore:
-            self.offer_restore()
-        await loading
-
-    async def load_model(self) -> bool:
-        """(Re)load the recognizer on the worker thread; True when it is ready."""
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-
-        def settle(ok: bool) -> None:
-            if not fut.done():
-                fut.set_result(ok)
-
-        def done(*args) -> None:
-            # a plain function connected to the worker's signal runs on the worker's thread
-            loop.call_soon_threadsafe(settle, len(args) == 2)  # loaded(device, classes)
-
-        self.worker.model_loaded.connect(done)
-        self.worker.model_failed.connect(done)
-        self.live.set_ready(False)
-        self.status_device.setText("Device: loading...")
-        self.worker.load(self.device_choice())
-        try:
-            return await fut
-        finally:
-            self.worker.model_loaded.disconnect(done)
-            self.worker.model_failed.disconnect(done)
-
-    def device_choice(self) -> str:
-        return "cpu" if self.force_cpu or self.settings.device == "cpu" else "auto"
-
-    def offer_restore(self) -> Survivor | None:
-        survivors = self.autosave.survivors()
-        if not survivors:
-            return None
-        s = survivors[0]
-        when = time.strftime("%H:%M on %d %b", time.localtime(s.mtime))
-        name = Path(s.document_path).name if s.document_path else "an untitled drawing"
-        self.message_bar.show_message(
-            f"ViSketch did not close properly last time. Restore {name} autosaved at {when}?",
-            "offer", [("Restore", lambda: self.restore(s)),
-                      ("Discard", lambda: [x.discard() for x in survivors])])
-        return s
-
-    def restore(self, survivor: Survivor) -> bool:
-        from visketch_core.sketch.io import read_sketch
-
-        try:
-            sketch = read_sketch(survivor.path)
-        except Exception as exc:  # noqa: BLE001 - a bad autosave must not stop the app
-            self.show_error(f"Could not restore the autosave: {one_line(exc)}")
-            return False
-        self.set_document(Sketch(), path=survivor.document_path)
-        self.undo_stack.push(ReplaceStrokesCommand(
-            self.document, strokes_from_sketch(sketch), "Restore autosave"))
-        self.canvas.fit_view()
-        survivor.discard()
-        self.show_info("Restored the autosaved drawing")
-        return True
-
     # -- document-level operations ---------------------------------------------------
-    def set_document(self, sketch: Sketch, path: str | None) -> None:
-        """Replace the drawing (not undoable: a new document starts a new history)."""
+    def set_document(self, sketch: Sketch, path: str | None,
+                     widths: list[float] | None = None) -> None:
+        """Replace the drawing (not undoable: a new document starts a new history).
+        ``widths``: the strokes' pen widths, when the file recorded them."""
         if self.replayer.active:
             self.replayer.stop()
         self.canvas.cancel_stroke()
         self.undo_stack.clear()
         self.document.label, self.document.key_id = sketch.label, sketch.key_id
-        self.document.replace_strokes(strokes_from_sketch(sketch))
+        self.document.replace_strokes(strokes_from_sketch(sketch, widths))
         self.files.path = path
         self.undo_stack.setClean()
         self._last_pen_up = None
@@ -244,37 +197,64 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(action)
         self.recent_menu.setEnabled(bool(self.settings.recent_files))
 
-    def show_error(self, text: str, timeout_ms: int = 0) -> None:
+    def show_error(self, text: str, timeout_ms: int | None = None) -> None:
+        """An error; it clears itself after ``timeout_ms`` (None: ACTION_ERROR_MS; 0: it
+        stays, for a lasting state such as a missing model)."""
         log.warning("%s", text)
-        self.message_bar.show_message(text, "error", timeout_ms=timeout_ms)
+        ms = ACTION_ERROR_MS if timeout_ms is None else timeout_ms
+        self.message_bar.show_message(text, "error", timeout_ms=ms)
         self.statusBar().showMessage(text, 8000)
 
     def show_info(self, text: str) -> None:
-        if self.message_bar.level in ("", "info"):
+        """A notice; it replaces an error (the user has moved on), never an open offer."""
+        if self.message_bar.level != "offer":
             self.message_bar.show_message(text, "info", timeout_ms=4000)
         self.statusBar().showMessage(text, 4000)
 
+    async def export_strokes(self, strokes: list, path, title: str, stem: str) -> bool:
+        return await self.files.export_strokes(strokes, path, title, stem)
+
+    def known_classes(self) -> list[str]:
+        return list(self.classes or self.generation.classes or known_classes())
+
     # -- settings ---------------------------------------------------------------------------
+    def settings_changed(self) -> None:
+        """Write the settings soon: several changes in a row make one write."""
+        self._settings_timer.start()
+
+    def save_settings(self) -> None:
+        self._settings_timer.stop()
+        self.settings.save()
+
     def set_pen_width(self, width: float) -> None:
-        width = float(min(max(width, 1.0), 40.0))
+        """The width of the strokes drawn next; the drawn ones keep their own."""
+        width = float(min(max(width, MIN_WIDTH), MAX_WIDTH))
         self.settings.pen_width = width
         self.canvas.set_pen_width(width)
         box = self.actions_.width_box
         if box.value() != round(width):
             box.setValue(round(width))
+        self.statusBar().showMessage(f"Pen width {width:g} for the next strokes", 2000)
+        self.settings_changed()
 
     def overlays_changed(self, *_args) -> None:
         a, s = self.actions_, self.settings
         s.show_quadtree, s.show_heatmap = a.quadtree.isChecked(), a.heatmap.isChecked()
         s.show_leaf_votes = a.votes.isChecked()
         self.canvas.set_overlays(OverlayFlags(s.show_quadtree, s.show_heatmap, s.show_leaf_votes))
+        self.settings_changed()
 
     def set_live(self, on: bool) -> None:
         self.settings.live_classification = self.live.live = bool(on)
+        self.settings_changed()
 
     def set_force_cpu(self, on: bool) -> None:
         self.settings.device = "cpu" if on else "auto"
+        self.settings_changed()
         asyncio.ensure_future(self.load_model())
+
+    def _update_zoom(self) -> None:
+        self.status_zoom.setText(f"Zoom {self.canvas.scale * 100:.0f}%")
 
     # -- drawing -----------------------------------------------------------------------------
     def _live_strokes(self) -> list[np.ndarray]:
@@ -291,7 +271,8 @@ class MainWindow(QMainWindow):
         gap = 1e9 if self._last_pen_up is None else (self._pen_down_at - self._last_pen_up) * 1e3
         self._last_pen_up = time.perf_counter()
         base = self.document.next_start_time(gap)
-        self.undo_stack.push(AddStrokeCommand(self.document, Stroke.of(points, times + base)))
+        stroke = Stroke.of(points, times + base, self.canvas.pen_width)
+        self.undo_stack.push(AddStrokeCommand(self.document, stroke))
 
     def _on_erase_started(self) -> None:
         self._erasing = False
@@ -312,9 +293,10 @@ class MainWindow(QMainWindow):
             if self.undo_stack.isClean() and self.files.path:
                 self.autosave.remove_file()  # the saved file already holds it
             else:
-                self.autosave.save(self.document.to_sketch(), self.files.path)
+                self.autosave.save(self.document.to_sketch(), self.files.path,
+                                   self.document.widths())
         except Exception as exc:  # noqa: BLE001 - autosave trouble must not stop drawing
-            self.show_error(f"Autosave failed: {one_line(exc)}")
+            self.show_error(f"Autosave failed: {one_line(exc)}", 0)
 
     def _update_counts(self) -> None:
         self.status_strokes.setText(f"Strokes: {len(self.document)}")
@@ -326,18 +308,24 @@ class MainWindow(QMainWindow):
         self.canvas.set_prediction(pred)
         self.status_latency.setText(f"Model: {pred.ms:.0f} ms")
         self.status_leaves.setText(f"Leaves: {len(pred.leaf_boxes)}")
+        self.generation_panel.show_guess(pred.label)
 
     def _on_cleared(self) -> None:
         self.latest_prediction = None
         self.panel.show_empty()
         self.canvas.set_prediction(None)
         self.status_leaves.setText("Leaves: -")
+        self.generation_panel.show_guess(None)
 
     def _on_request_failed(self, rid: int, message: str) -> None:
         self.show_error(f"Classification failed: {message}", timeout_ms=10000)
 
     def _on_model_loaded(self, device: str, classes: list) -> None:
         self.device_name, self.model_error = device, ""
+        self.classes = list(classes)
+        self.generation_panel.set_classes(self.classes)
+        self.panel.set_threshold(self.worker.threshold)   # the model's own, before any guess
+        self.message_bar.hide_if("error")   # an earlier load failure is over
         self.status_device.setText(f"Device: {device}")
         self.status_device.setToolTip(f"{len(classes)} classes")
         self.live.set_ready(True)
@@ -347,7 +335,7 @@ class MainWindow(QMainWindow):
         self.status_device.setText("Device: no model")
         self.live.set_ready(False)
         self.panel.show_message("No model", "Drawing works; predictions need the model.")
-        self.show_error(f"Could not load the model: {message}")
+        self.show_error(f"Could not load the model: {message}", 0)
 
     # -- replay -----------------------------------------------------------------------------
     def toggle_replay(self) -> None:
@@ -374,17 +362,6 @@ class MainWindow(QMainWindow):
         self.live.request_now()
 
     # -- shutting down -------------------------------------------------------------------------
-    def _qsettings(self) -> QSettings:
-        return QSettings(str(window_state_path()), QSettings.Format.IniFormat)
-
-    def _restore_geometry(self) -> None:
-        qs = self._qsettings()
-        geometry, state = qs.value("geometry"), qs.value("state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.replayer.active:
             self.replayer.stop()
@@ -404,7 +381,7 @@ class MainWindow(QMainWindow):
         qs.setValue("geometry", self.saveGeometry())
         qs.setValue("state", self.saveState())
         qs.sync()
-        self.settings.save()
+        self.save_settings()
         self.generation.shutdown()
         self.worker.shutdown()
         self.autosave.close()

@@ -41,13 +41,14 @@ class PredictionPanel(QWidget):
         pg.setConfigOptions(antialias=False, background="w", foreground="k")  # bars need none
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # a click on the chart leaves the keys
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.setXRange(0.0, 1.0, padding=0.02)
         self.plot.setYRange(-0.6, TOP_K - 0.4, padding=0)
         self.plot.setLabel("bottom", "probability")
         self.plot.getAxis("left").setWidth(110)
-        self.plot.setMinimumHeight(200)
+        self.plot.setMinimumHeight(130)   # room below for the generation panel at 720 px
         self.bars = pg.BarGraphItem(x0=[0.0] * TOP_K, y=list(range(TOP_K)), height=0.62,
                                     width=[0.0] * TOP_K, brush=UNSURE, pen=None)
         self.plot.addItem(self.bars)
@@ -62,6 +63,10 @@ class PredictionPanel(QWidget):
         self.top: list[tuple[str, float]] = []
         self.confident = False
         self.show_empty()
+
+    def set_threshold(self, threshold: float) -> None:
+        """The loaded model's confidence threshold, marked on the chart."""
+        self.threshold_line.setValue(float(threshold))
 
     def show_empty(self, text: str = "Draw something") -> None:
         self.top, self.confident = [], False

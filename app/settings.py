@@ -2,6 +2,8 @@
 
 ``$VISKETCH_CONFIG_DIR`` and ``$VISKETCH_DATA_DIR`` override the folders (tests use them).
 The window geometry is Qt's business and goes to a QSettings INI file in the same folder.
+The window writes the settings soon after each change (not only on exit), so a crash or a
+second window never loses a pen width or a recent file.
 """
 
 from __future__ import annotations
@@ -33,10 +35,10 @@ def data_dir() -> Path:
 class AppSettings:
     """Everything the user can set that outlives a session."""
 
-    pen_width: float = 3.0  # screen pixels, whatever the zoom
+    pen_width: float = 3.0  # of the strokes drawn next, in document units
     show_quadtree: bool = True
     show_heatmap: bool = False
-    show_leaf_votes: bool = True
+    show_leaf_votes: bool = False  # a hover card: off until asked for (it covers ink)
     live_classification: bool = True
     device: str = "auto"  # "auto" (CUDA, then MPS, then CPU) or "cpu"
     last_open_dir: str = ""
@@ -44,6 +46,7 @@ class AppSettings:
     recent_files: list[str] = field(default_factory=list)
     generation_candidates: int = 2  # candidates per Complete / Draw request
     generation_schedule: str = "parallel"  # or "sequential" (one leaf at a time, slower)
+    export_png_size: int = 1024  # side of an exported PNG, pixels
 
     def add_recent(self, path: str | Path) -> None:
         p = str(Path(path).resolve())
@@ -82,7 +85,8 @@ class AppSettings:
                 setattr(out, f.name, value)
         if out.device not in DEVICES:
             out.device = "auto"
-        out.pen_width = min(max(out.pen_width, 0.5), 40.0)
+        out.pen_width = min(max(out.pen_width, 1.0), 40.0)
+        out.export_png_size = min(max(int(out.export_png_size), 64), 8192)
         out.generation_candidates = min(max(int(out.generation_candidates), 1), 6)
         if out.generation_schedule not in ("parallel", "sequential"):
             out.generation_schedule = "parallel"

@@ -66,3 +66,6 @@ class SilentDialogs:
 
     async def pick_sketch(self, sketches, more):
         return 0
+
+    async def png_size(self, sizes, current):
+        return current

@@ -89,8 +89,13 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from visketch_core.sketch.io import read_sketch, write_sketch
+    from visketch_core.sketch.model import normalise
 
     sk = read_sketch(args.input, index=args.index)
+    if Path(args.out).suffix.lower() in (".png", ".svg") and sk.strokes and sk.num_points:
+        # a picture gets the margin of a normalised sketch, as the app's export does:
+        # QuickDraw coordinates fill 0..255 and would otherwise touch the picture's edge
+        sk = normalise(sk)
     write_sketch(sk, args.out)
     print(args.out)
     return 0
@@ -224,7 +229,10 @@ def cmd_unavailable(args: argparse.Namespace) -> int:
 
 # -- parser -----------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
+    from visketch_core import __version__
+
     p = argparse.ArgumentParser(prog=PROG, description="ViSketch: sketch recognition and generation")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="command")
 
     a = sub.add_parser("app", help="the desktop app", add_help=False)

@@ -72,6 +72,7 @@ class FakeDialogs:
         self.save_answer = "discard"
         self.next_path: str | None = None
         self.pick: int | None = 0
+        self.png_answer: int | None = None   # None: keep the size offered
         self.asked: list[str] = []
 
     async def open_path(self, title, folder, filters=""):
@@ -97,6 +98,10 @@ class FakeDialogs:
         self.asked.append(f"pick:{len(sketches)}")
         return self.pick
 
+    async def png_size(self, sizes, current):
+        self.asked.append("png_size")
+        return self.png_answer or current
+
 
 def draw(canvas, points, wait_ms: int = 2, release: bool = True) -> None:
     """Draw one stroke with real mouse events through widget coordinates ``points``."""
@@ -118,14 +123,18 @@ def line(x0, y0, x1, y1, n: int = 12):
 class FakeGenBackend:
     """A generation backend with the real one's interface (``app.gen_worker``).
 
-    Every candidate: a Stage1Done with ``leaves`` leaves (32 px cells along a row), one
-    LeafEvent per leaf (``leaf_ms`` apart), then Finished with one horizontal stroke per
-    leaf. ``fail_after`` raises after that many leaves; ``gate`` (threading.Event), when
-    set up, makes each leaf wait for it (tests step through leaves)."""
+    First ``steps`` Stage1Step events for every candidate (stage 1 is one batch; the guess
+    is a bar that grows with the step), then for every candidate: a Stage1Done with
+    ``leaves`` leaves (32 px cells along a row), one LeafEvent per leaf (``leaf_ms`` apart),
+    then Finished with one horizontal stroke per leaf. ``fail_after`` raises after that
+    many leaves; ``gate`` (threading.Event), when set up, makes each leaf wait for it, and
+    ``step_gate`` each denoising step (tests step through them)."""
 
-    def __init__(self, leaves: int = 6, leaf_ms: float = 5.0, classes=None):
+    def __init__(self, leaves: int = 6, leaf_ms: float = 5.0, classes=None, steps: int = 4):
         self.leaves = leaves
         self.leaf_ms = leaf_ms
+        self.steps = steps
+        self.step_gate: threading.Event | None = None
         self.classes = list(classes or CLASSES)
         self.fail_after: int | None = None
         self.gate: threading.Event | None = None
@@ -143,10 +152,25 @@ class FakeGenBackend:
     complete = draw
 
     def _events(self, job, cancel):
-        from visketch_core.generate.pipeline import Finished, GenResult, LeafEvent, Stage1Done
+        from visketch_core.generate.pipeline import (
+            Finished,
+            GenResult,
+            LeafEvent,
+            Stage1Done,
+            Stage1Step,
+        )
         from visketch_core.sketch.model import Sketch
 
         self.jobs.append(job)
+        for step in range(1, self.steps + 1):
+            gate = self.step_gate
+            if gate is not None:
+                gate.wait(5.0)
+                gate.clear()
+            guess = np.zeros((32, 32), np.float32)
+            guess[12:14, 2:2 + 28 * step // self.steps] = 1.0
+            for k in range(job.n):
+                yield k, Stage1Step(step, self.steps, guess, 0.0)
         shat = np.zeros((256, 256), np.float32)
         shat[100:110, 16:16 + 32 * self.leaves] = 1.0
         for k in range(job.n):
@@ -155,9 +179,10 @@ class FakeGenBackend:
             yield k, Stage1Done(np.zeros((32, 32), np.float32), shat, self.leaves, 0.0)
             cancelled = False
             for i in range(self.leaves):
-                if self.gate is not None:
-                    self.gate.wait(5.0)
-                    self.gate.clear()
+                gate = self.gate
+                if gate is not None:
+                    gate.wait(5.0)
+                    gate.clear()
                 if cancel():
                     cancelled = True
                     break

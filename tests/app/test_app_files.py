@@ -27,6 +27,7 @@ def seg_dist(p, a, b):
 
 def test_export_png_and_svg_match_the_drawing(qtbot, make_window, aloop, tmp_path):
     w = make_window()
+    w.settings.export_png_size = 256    # a path given: the size of the settings, no question
     three_strokes(w)
     png, svg = tmp_path / "tri.png", tmp_path / "tri.svg"
     assert aloop.run_until_complete(w.files.export(str(png)))

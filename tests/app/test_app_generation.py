@@ -6,30 +6,8 @@ import threading
 
 import numpy as np
 import pytest
-from app_fakes import FakeGenBackend, draw, line
+from app_fakes import draw, line
 from PySide6.QtCore import Qt
-
-
-@pytest.fixture
-def backend():
-    return FakeGenBackend(leaves=6, leaf_ms=3.0)
-
-
-@pytest.fixture
-def gen_window(make_window, backend, qtbot):
-    """A window with the fake generator and two strokes drawn (so there is a top guess)."""
-    def make(strokes: int = 2, candidates: int = 1, **kw):
-        w = make_window(generation_backend=lambda: backend, **kw)
-        w.settings.generation_candidates = candidates
-        w.generation_panel.count_box.setValue(candidates)
-        for i in range(strokes):
-            draw(w.canvas, line(60, 60 + 40 * i, 220, 80 + 40 * i))
-        if strokes:
-            qtbot.waitUntil(lambda: w.latest_prediction is not None
-                            and len(w.latest_prediction.classes) > 0, timeout=5000)
-            qtbot.waitUntil(lambda: w.live.last_request_id == w.live._shown, timeout=5000)
-        return w
-    return make
 
 
 def snapshot(w):

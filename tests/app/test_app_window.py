@@ -146,9 +146,11 @@ def test_missing_model_is_a_message_and_drawing_still_works(qtbot, make_window):
 
 def test_hover_shows_a_leaf_vote(qtbot, make_window):
     w = make_window()
+    w.actions_.votes.setChecked(True)   # off by default
     draw(w.canvas, line(100, 100, 300, 300))
     draw(w.canvas, line(100, 300, 300, 100))
     wait_shown(qtbot, w, 2)
+    QTest.mouseMove(w.canvas, QPoint(20, 20))   # a real move follows, wherever the cursor was
     with qtbot.waitSignal(w.canvas.leaf_hovered, timeout=2000) as blocker:
         QTest.mouseMove(w.canvas, QPoint(150, 150))
     assert blocker.args == [0] and w.canvas.hovered_leaf == 0

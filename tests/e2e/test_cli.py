@@ -125,3 +125,28 @@ def test_info_lists_version_and_device(capsys):
     assert main(["info"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["version"] and info["device"] in ("cpu", "cuda", "mps")
+
+
+def test_export_of_quickdraw_coordinates_keeps_a_margin(inputs, tmp_path):
+    from visketch_core.sketch.model import FRAME, MARGIN
+
+    src = inputs["simplified"]                      # points fill 0..255, touching the edge
+    assert main(["export", str(src), "--out", str(tmp_path / "m.png")]) == 0
+    ink = _ink_of_png(tmp_path / "m.png")
+    ys, xs = np.nonzero(ink > 0.5)
+    edge = MARGIN - 3                               # the line's half width and antialiasing
+    assert xs.min() >= edge and ys.min() >= edge
+    assert xs.max() <= FRAME - 1 - edge and ys.max() <= FRAME - 1 - edge
+    assert main(["export", str(src), "--out", str(tmp_path / "m.svg")]) == 0
+    back = read_sketch(tmp_path / "m.svg")
+    lo, hi = np.concatenate(back.strokes).min(0), np.concatenate(back.strokes).max(0)
+    assert lo.min() >= MARGIN - 0.5 and hi.max() <= FRAME - MARGIN + 0.5
+
+
+def test_version_flag(capsys):
+    from visketch_core import __version__
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f"visketch {__version__}"

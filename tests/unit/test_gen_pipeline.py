@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from visketch_core.generate.pipeline import Finished, Generator, LeafEvent, Stage1Done
+from visketch_core.generate.pipeline import (
+    Finished,
+    Generator,
+    LeafEvent,
+    Stage1Done,
+    Stage1Step,
+)
 from visketch_core.sketch.model import Sketch
 
 CLASSES = ["cat", "eye", "map"]
@@ -31,7 +37,15 @@ def tiny_models(tiny_gen_models):
 def test_generate_streams_events_in_order(tiny_models):
     gen = Generator.load(tiny_models, device="cpu")
     events = list(gen.events("cat", seed=1, schedule="parallel"))
+    steps = [e for e in events if isinstance(e, Stage1Step)]
+    assert events[:len(steps)] == steps     # stage 1's steps come first, one per DDIM step
+    assert [e.step for e in steps] == list(range(1, gen.sampling.steps + 1))
+    assert all(e.total == gen.sampling.steps for e in steps)
+    assert all(e.x0.shape == (32, 32) and e.x0.dtype == np.float32 for e in steps)
+    assert all(0.0 <= e.x0.min() and e.x0.max() <= 1.0 for e in steps)
+    events = events[len(steps):]
     assert isinstance(events[0], Stage1Done) and isinstance(events[-1], Finished)
+    assert np.allclose(steps[-1].x0, events[0].coarse, atol=0.02)  # the last guess is the sketch
     leaves = [e for e in events if isinstance(e, LeafEvent)]
     assert len(leaves) == events[0].leaves > 0
     assert all(e.patch.shape == (32, 32) and e.size in (32, 64, 128, 256) for e in leaves)
@@ -61,6 +75,38 @@ def test_generate_is_seeded(tiny_models):
     assert np.array_equal(a[0].ink, b[0].ink) and np.array_equal(a[1].coarse, b[1].coarse)
     s1 = gen.generate("map", 1, seed=5, stage1_only=True)[0]
     assert s1.timings["leaves"] == 0 and np.array_equal(s1.coarse, a[0].coarse)
+
+
+def test_stage1_steps_stream_the_same_sketches(tiny_models):
+    gen = Generator.load(tiny_models, device="cpu")
+    it = gen.stage1_steps([0, 2], seed=4)
+    seen = []
+    while True:
+        try:
+            seen.append(next(it))
+        except StopIteration as done:
+            coarse = done.value
+            break
+    assert [s for s, _, _ in seen] == list(range(1, gen.sampling.steps + 1))
+    assert all(x0.shape == (2, 32, 32) for _, _, x0 in seen)
+    assert np.array_equal(coarse, gen.stage1([0, 2], seed=4))
+
+
+def test_candidates_stream_stage1_steps_for_every_candidate(tiny_models, cat_sketches):
+    from visketch_core.data.augment import partial
+    from visketch_core.generate.completion import completion_candidates, completion_frame
+
+    gen = Generator.load(tiny_models, device="cpu")
+    framed = completion_frame(partial(cat_sketches[0], 0.5))
+    for stream in (gen.candidates("cat", 2, seed=1),
+                   completion_candidates(gen, framed, "cat", 2, seed=1)):
+        events = list(stream)
+        first_done = next(i for i, (_, e) in enumerate(events) if isinstance(e, Stage1Done))
+        steps = events[:first_done]
+        assert all(isinstance(e, Stage1Step) for _, e in steps)
+        assert len(steps) == 2 * gen.sampling.steps
+        assert {k for k, _ in steps} == {0, 1}
+        assert not any(isinstance(e, Stage1Step) for _, e in events[first_done:])
 
 
 def test_completion_keeps_user_ink(tiny_models, cat_sketches):

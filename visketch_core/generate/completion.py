@@ -23,7 +23,14 @@ import numpy as np
 
 from visketch_core.errors import SketchError
 from visketch_core.generate.canvas import coarse_from_ink
-from visketch_core.generate.pipeline import Event, Finished, Generator, GenResult, trace_ink
+from visketch_core.generate.pipeline import (
+    Event,
+    Finished,
+    Generator,
+    GenResult,
+    stage1_events,
+    trace_ink,
+)
 from visketch_core.geometry import render, sdf_from_ink
 from visketch_core.geometry.vectorise import vectorise
 from visketch_core.sketch.model import FRAME, MARGIN, Sketch
@@ -90,7 +97,8 @@ def completion_candidates(gen: Generator, framed: Sketch, label: str | int, n: i
                           cancel: Callable[[], bool] | None = None
                           ) -> Iterator[tuple[int, Event]]:
     """Complete ``framed`` (a sketch already in the 256 frame, see ``completion_frame``) as
-    one stream of ``(candidate, event)``, like ``Generator.candidates``. Each candidate ends
+    one stream of ``(candidate, event)``, like ``Generator.candidates`` (stage 1's steps
+    first, for every candidate, then each candidate's refinement). Each candidate ends
     with ``Finished(result)``: ``result.sketch`` holds only the new strokes, ``result.ink``
     the whole raster with the user's pixels untouched, ``result.raw_ink`` the user's ink.
     ``cancel`` stops the candidate in progress between leaves and skips the rest."""
@@ -106,7 +114,8 @@ def completion_candidates(gen: Generator, framed: Sketch, label: str | int, n: i
     kw = {}
     if gen.sampling.reimpose or not gen.conditioned:
         kw = {"known": np.repeat(known[None], n, 0), "known_mask": np.repeat(mask[None], n, 0)}
-    coarse = gen.stage1([y] * n, seed=seed, partial=np.repeat(known[None], n, 0), **kw)
+    coarse = yield from stage1_events(
+        gen.stage1_steps([y] * n, seed=seed, partial=np.repeat(known[None], n, 0), **kw), t0)
     keep_out = cv2.dilate((user_ink > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     for k in range(n):
         if k and cancel is not None and cancel():

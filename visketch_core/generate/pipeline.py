@@ -1,15 +1,17 @@
 """Generation: class -> stage-1 diffusion (32x32) -> S-hat -> leaves refined in a schedule.
 
-``Generator.events(...)`` yields a ``Stage1Done``, then one ``LeafEvent`` per refined leaf
-as it is decoded, then ``Finished``; a ``cancel`` callable is polled between leaves (between
-batches for the parallel schedule) and stops the refinement there. ``generate`` runs it to
-the end for n sketches. No Qt here: the app's worker streams the events to the canvas.
+``Generator.events(...)`` yields one ``Stage1Step`` per denoising step of stage 1 (the
+step's guess of the coarse sketch, so a caller can show the wait), a ``Stage1Done``, then
+one ``LeafEvent`` per refined leaf as it is decoded, then ``Finished``; a ``cancel``
+callable is polled between leaves (between batches for the parallel schedule) and stops the
+refinement there. ``generate`` runs it to the end for n sketches. No Qt here: the app's worker streams the events to the canvas.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from collections.abc import Generator as Gen
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +77,17 @@ def trace_ink(ink: np.ndarray, sampling: SamplingConfig, label: str | None = Non
 
 
 @dataclass
+class Stage1Step:
+    """One denoising step of stage 1 (``step`` of ``total``, from 1): x0 is the step's guess
+    of the clean coarse sketch, float32 (32, 32) in [0, 1]; elapsed: seconds since start."""
+
+    step: int
+    total: int
+    x0: np.ndarray
+    elapsed: float
+
+
+@dataclass
 class Stage1Done:
     """Stage 1 finished: coarse float32 (32, 32) in [0, 1]; shat_ink float32 (256, 256)."""
 
@@ -124,7 +137,7 @@ class Finished:
     result: GenResult
 
 
-Event = Stage1Done | LeafEvent | Finished
+Event = Stage1Step | Stage1Done | LeafEvent | Finished
 
 
 class Generator:
@@ -175,13 +188,20 @@ class Generator:
         return bool(getattr(self.unet.cfg, "cond_channels", 0))
 
     def stage1(self, labels: list[int], seed: int = 0, known: np.ndarray | None = None,
-               known_mask: np.ndarray | None = None, partial: np.ndarray | None = None,
-               on_step: Callable[[int, int, np.ndarray], None] | None = None) -> np.ndarray:
+               known_mask: np.ndarray | None = None,
+               partial: np.ndarray | None = None) -> np.ndarray:
         """Coarse sketches float32 (B, 32, 32) in [0, 1] for class indices ``labels``.
         known / known_mask: (B, 32, 32) coarse values in [0, 1] and bool, for inpainting.
         partial: (B, 32, 32) coarse image of the user's sketch in [0, 1], given to a
-        conditioned stage 1 (ignored by one that was not trained for it).
-        on_step(i, steps, x0): after each denoising step, float32 (B, 32, 32) in [0, 1]."""
+        conditioned stage 1 (ignored by one that was not trained for it)."""
+        return run_to_end(self.stage1_steps(labels, seed, known, known_mask, partial))
+
+    def stage1_steps(self, labels: list[int], seed: int = 0, known: np.ndarray | None = None,
+                     known_mask: np.ndarray | None = None, partial: np.ndarray | None = None
+                     ) -> Gen[tuple[int, int, np.ndarray], None, np.ndarray]:
+        """``stage1`` one denoising step at a time: yields ``(step, total, x0)`` after each
+        step (x0: float32 (B, 32, 32) in [0, 1], the step's guess) and returns the coarse
+        sketches ``stage1`` returns (the same ones, for the same seed)."""
         from visketch_core.train.diffusion import cond_planes
 
         g = torch.Generator().manual_seed(int(seed))
@@ -193,12 +213,14 @@ class Generator:
         if self.conditioned:
             part = np.zeros((len(labels), 32, 32), np.float32) if partial is None else partial
             kw["cond"] = cond_planes(torch.as_tensor(part, dtype=torch.float32)).to(self.device)
-        if on_step is not None:
-            kw["on_step"] = lambda i, n, x0: on_step(
-                i, n, ((x0[:, 0].cpu().numpy() + 1) / 2).astype(np.float32))
-        x = self.diffusion.sample(self.unet, y, steps=self.sampling.steps,
-                                  guidance=self.sampling.guidance, generator=g, **kw)
-        return ((x[:, 0].cpu().numpy() + 1) / 2).astype(np.float32)
+        it = self.diffusion.sample_steps(self.unet, y, steps=self.sampling.steps,
+                                         guidance=self.sampling.guidance, generator=g, **kw)
+        while True:
+            try:
+                step, total, x0 = next(it)
+            except StopIteration as done:
+                return _unit(done.value)
+            yield step, total, _unit(x0)
 
     # -- stage 2 ---------------------------------------------------------------------------
     def refine(self, coarse: np.ndarray, label: int, *, schedule: Schedule | str = "sequential",
@@ -314,7 +336,7 @@ class Generator:
         ``cancel`` stops the candidate in progress between leaves and skips the rest."""
         y = self.class_index(label) if isinstance(label, str) else int(label)
         t0 = time.perf_counter()
-        coarse = self.stage1([y] * n, seed=seed)
+        coarse = yield from stage1_events(self.stage1_steps([y] * n, seed=seed), t0)
         for k in range(n):
             if k and cancel is not None and cancel():
                 return
@@ -328,10 +350,45 @@ class Generator:
         """One sketch as a stream of events (what the app's worker forwards)."""
         y = self.class_index(label) if isinstance(label, str) else int(label)
         t0 = time.perf_counter()
-        coarse = self.stage1([y], seed=seed)[0]
+        steps = stage1_events(self.stage1_steps([y], seed=seed), t0)
+        while True:
+            try:
+                _, ev = next(steps)
+            except StopIteration as done:
+                coarse = done.value[0]
+                break
+            yield ev
         yield from self.refine(coarse, y, schedule=schedule, seed=seed, cancel=cancel, t0=t0)
 
 
 def leaf_nodes(shat: Shat) -> np.ndarray:
     """int64 (L,) flat node index of every leaf of S-hat."""
     return np.asarray(leaf_node(shat.tree, np.arange(len(shat.tree))), np.int64)
+
+
+def _unit(x: torch.Tensor) -> np.ndarray:
+    """Stage 1's images, (B, 1, 32, 32) in [-1, 1] -> float32 (B, 32, 32) in [0, 1]."""
+    return ((x[:, 0].cpu().numpy() + 1) / 2).astype(np.float32)
+
+
+def run_to_end(it: Gen):
+    """Exhaust a generator and return its return value."""
+    while True:
+        try:
+            next(it)
+        except StopIteration as done:
+            return done.value
+
+
+def stage1_events(steps: Gen[tuple[int, int, np.ndarray], None, np.ndarray], t0: float
+                  ) -> Gen[tuple[int, Stage1Step], None, np.ndarray]:
+    """``(candidate, Stage1Step)`` for every candidate of a batch at every step of
+    ``stage1_steps``; returns the batch's coarse sketches."""
+    while True:
+        try:
+            step, total, x0 = next(steps)
+        except StopIteration as done:
+            return done.value
+        elapsed = time.perf_counter() - t0
+        for k in range(len(x0)):
+            yield k, Stage1Step(step, total, x0[k], elapsed)

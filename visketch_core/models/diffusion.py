@@ -11,7 +11,7 @@ level, at every step. Either, both or neither can be used.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import torch
@@ -97,15 +97,33 @@ class GaussianDiffusion:
     def sample(self, model: Denoiser, y: torch.Tensor, *, shape: tuple[int, ...] = (1, 32, 32),
                steps: int | None = None, guidance: float | None = None,
                known: torch.Tensor | None = None, known_mask: torch.Tensor | None = None,
-               cond: torch.Tensor | None = None, generator: torch.Generator | None = None,
-               on_step: Callable[[int, int, torch.Tensor], None] | None = None) -> torch.Tensor:
+               cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
         """DDIM (eta = 0) in ``steps`` steps -> (B, *shape) in [-1, 1].
 
         known, known_mask: (B, *shape) values in [-1, 1] and bool mask; the known pixels are
         re-imposed (noised to the step's level) before every step and exactly at the end.
         cond: (B, C, *shape[1:]) planes given to a conditioned denoiser at every step.
-        on_step(i, steps, x0_hat): called after each step with the current clean estimate.
         """
+        it = self.sample_steps(model, y, shape=shape, steps=steps, guidance=guidance,
+                               known=known, known_mask=known_mask, cond=cond,
+                               generator=generator)
+        while True:
+            try:
+                next(it)
+            except StopIteration as done:
+                return done.value
+
+    @torch.no_grad()
+    def sample_steps(self, model: Denoiser, y: torch.Tensor, *,
+                     shape: tuple[int, ...] = (1, 32, 32), steps: int | None = None,
+                     guidance: float | None = None, known: torch.Tensor | None = None,
+                     known_mask: torch.Tensor | None = None, cond: torch.Tensor | None = None,
+                     generator: torch.Generator | None = None
+                     ) -> Generator[tuple[int, int, torch.Tensor], None, torch.Tensor]:
+        """``sample`` one step at a time, for callers that show the wait: yields
+        ``(step, steps, x0_hat)`` after every step (x0_hat: the current guess of the clean
+        image, (B, *shape) in [-1, 1]) and returns what ``sample`` returns."""
         steps = steps or self.cfg.sample_steps
         w = self.cfg.guidance if guidance is None else guidance
         dev = y.device
@@ -122,8 +140,7 @@ class GaussianDiffusion:
                 x0 = torch.where(known_mask, known, x0)
             ab_prev = float(self.alpha_bar[t_prev])
             x = math.sqrt(ab_prev) * x0 + math.sqrt(1 - ab_prev) * eps
-            if on_step is not None:
-                on_step(i + 1, steps, x0)
+            yield i + 1, steps, x0
         if known is not None:
             x = torch.where(known_mask, known, x)
         return x.clamp(-1, 1)

@@ -1,0 +1,74 @@
+"""The wait is visible: stage 1's steps reach the canvas as a faint guess, the bar counts
+them and then the leaves, and every run starts from zero."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+
+def run_to_end(qtbot, ctrl):
+    qtbot.waitUntil(lambda: not ctrl.running, timeout=10000)
+
+
+def release(backend) -> None:
+    """Let the fake's remaining denoising steps run freely."""
+    gate, backend.step_gate = backend.step_gate, None
+    if gate is not None:
+        gate.set()
+
+
+def layer_alpha(layer) -> int:
+    img = layer.image()
+    rgba = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes()).reshape(
+        img.height(), -1, 4)
+    return int(rgba[..., 3].max())
+
+
+def test_stage1_steps_stream_to_the_canvas_and_the_bar(qtbot, gen_window, backend):
+    backend.step_gate = threading.Event()
+    w = gen_window()
+    ctrl, bar = w.generation, w.generation_panel.bar
+    ctrl.complete_sketch()
+    assert bar.value() == 0
+    for step in (1, 2):
+        backend.step_gate.set()
+        qtbot.waitUntil(lambda s=step: bar.value() == s, timeout=3000)
+        assert bar.maximum() == backend.steps and "step" in bar.format()
+        layer = w.canvas.generation_layer
+        assert layer is not None and layer.showing_steps and layer.step == (step, 4)
+        assert 0 < layer_alpha(layer) <= 120          # faint: never the ink of a leaf
+    release(backend)
+    run_to_end(qtbot, ctrl)
+    assert "leaves" in bar.format() and bar.value() == bar.maximum() == 6
+    assert not w.canvas.generation_layer.showing_steps
+
+
+def test_every_run_starts_from_zero(qtbot, gen_window, backend):
+    w = gen_window()
+    ctrl, bar = w.generation, w.generation_panel.bar
+    ctrl.complete_sketch()
+    run_to_end(qtbot, ctrl)
+    assert bar.value() == 6
+    backend.step_gate = threading.Event()     # hold the next run before its first step
+    ctrl.complete_sketch()
+    assert bar.value() == 0 and "leaves" not in bar.format()
+    backend.step_gate.set()
+    qtbot.waitUntil(lambda: bar.value() == 1 and "step" in bar.format(), timeout=3000)
+    ctrl.cancel()
+    release(backend)
+
+
+def test_cancel_during_stage1_clears_the_guess(qtbot, gen_window, backend):
+    backend.step_gate = threading.Event()
+    w = gen_window()
+    ctrl = w.generation
+    ctrl.complete_sketch()
+    backend.step_gate.set()
+    qtbot.waitUntil(lambda: w.generation_panel.bar.value() == 1, timeout=3000)
+    ctrl.cancel()
+    release(backend)
+    qtbot.wait(100)
+    assert w.canvas.generation_layer is None and ctrl.candidates == []
+    assert w.generation_panel.bar.value() == 0
