@@ -24,7 +24,7 @@ def main() -> None:
     import torch
 
     from visketch_core.data.corpus import load_corpus
-    from visketch_core.eval.generation import _mem, _Measure
+    from visketch_core.eval.generation import _Measure, _mem
     from visketch_core.generate.canvas import shat_from_coarse
     from visketch_core.generate.data import cached_arrays
     from visketch_core.generate.pipeline import Generator

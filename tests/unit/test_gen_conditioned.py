@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-from conftest import MINI, TINY_CLASSES
 
 from visketch_core.generate.completion import complete
 from visketch_core.generate.data import cached_arrays, cached_partials, partial_views
@@ -17,6 +18,8 @@ from visketch_core.sketch.model import Sketch
 from visketch_core.train.diffusion import cond_planes, save_diffusion, train_diffusion
 from visketch_core.train.loop import TrainConfig
 
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "quickdraw-mini"
+TINY_CLASSES = ["cat", "eye", "map"]      # the classes of the tiny_gen_models fixture
 TINY = UNetConfig(num_classes=3, base=16, blocks=1, mults=(1, 2), attn_res=())
 
 
