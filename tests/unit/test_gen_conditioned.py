@@ -15,7 +15,7 @@ from visketch_core.models.checkpoint import save_checkpoint
 from visketch_core.models.diffusion import DiffusionConfig
 from visketch_core.models.unet import UNet, UNetConfig, widen_input
 from visketch_core.sketch.model import Sketch
-from visketch_core.train.diffusion import cond_planes, save_diffusion, train_diffusion
+from visketch_core.train.diffusion import cond_planes, save_diffusion, shift_pairs, train_diffusion
 from visketch_core.train.loop import TrainConfig
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "quickdraw-mini"
@@ -124,3 +124,19 @@ def test_an_unconditioned_checkpoint_cannot_seed_another_shape(tmp_path):
         train_diffusion(MINI, None, unet_cfg=TINY, init=tmp_path / "d.pt", copies=0,
                         cache_dir=tmp_path / "cache", limit_per_class=1, log=lambda *_: None,
                         train_cfg=TrainConfig(batch_size=2, max_steps=1))
+
+
+def test_shifted_pairs_move_together_and_blank_rows_stay():
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.full((3, 1, 32, 32), -1.0)
+    part = torch.zeros(3, 32, 32)
+    x0[:, 0, 10:14, 10:14] = 1.0
+    part[:, 11:13, 11:13] = 1.0
+    which = torch.tensor([True, True, False])
+    a, b = shift_pairs(x0, part, which, 3, g)
+    assert torch.equal(a[2], x0[2]) and torch.equal(b[2], part[2])
+    for i in (0, 1):
+        yw, xw = torch.nonzero(a[i, 0] > 0).float().mean(0).tolist()
+        yp, xp = torch.nonzero(b[i] > 0).float().mean(0).tolist()
+        assert abs((yw - 11.5) - (yp - 11.5)) < 1e-6 and abs((xw - 11.5) - (xp - 11.5)) < 1e-6
+        assert int((a[i, 0] > 0).sum()) == 16 and int((b[i] > 0).sum()) == 4

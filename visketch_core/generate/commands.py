@@ -188,6 +188,8 @@ def train_parser(what: str) -> argparse.ArgumentParser:
         p.add_argument("--resume", action="store_true",
                        help="continue from OUT.state (written with every checkpoint)")
         p.add_argument("--warmup", type=int, default=200)
+        p.add_argument("--shift", type=int, default=0,
+                       help="move (part, whole) pairs together by up to N coarse pixels")
     if what == "refiner":
         p.add_argument("--tokenizer", default=str(models_dir() / "tokenizer.pt"))
         p.add_argument("--dim", type=int, default=96)
@@ -237,7 +239,7 @@ def train_main(what: str, argv: list[str]) -> int:
                                                 max_steps=4000, weight_decay=0.0),
                                    copies=a.copies, cache_dir=a.cache, minutes=a.minutes,
                                    limit_per_class=a.limit_per_class, init=a.init,
-                                   resume=a.resume, log=_log)
+                                   shift=a.shift, resume=a.resume, log=_log)
         elif what == "refiner":
             from visketch_core.models.context_encoder import ContextEncoderConfig
             from visketch_core.models.refiner import RefinerConfig

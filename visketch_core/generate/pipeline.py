@@ -66,14 +66,13 @@ def blend_seams(canvas: np.ndarray, boxes: np.ndarray, sigma: float, reach: int 
 
 def trace_ink(ink: np.ndarray, sampling: SamplingConfig, label: str | None = None,
               keep: np.ndarray | None = None) -> Sketch:
-    """Generated ink (float32 (256, 256), 1 = ink) -> strokes. With ``sampling.tidy``:
-    pinholes and slits filled, spurs under 10 px pruned, then ``geometry.tidy`` (``keep``:
-    bool (256, 256) ink already on the page, e.g. the user's, that new strokes must not
-    retrace)."""
-    if not sampling.tidy:
-        return vectorise(ink, label=label)
-    return tidy(vectorise(ink, fill_holes=80, fill_slits=4.0, min_length=10.0, label=label),
-                keep=keep)
+    """Generated ink (float32 (256, 256), 1 = ink) -> strokes. With ``sampling.tidy`` the
+    traced centre lines go through ``geometry.tidy`` (``keep``: bool (256, 256) ink already
+    on the page, e.g. the user's, that new strokes must not retrace). Filling pinholes and
+    slits before tracing (``vectorise(fill_holes=, fill_slits=)``) was measured on the
+    validation split and made sketches less recognisable; it is not used."""
+    sketch = vectorise(ink, label=label)
+    return tidy(sketch, keep=keep) if sampling.tidy else sketch
 
 
 @dataclass

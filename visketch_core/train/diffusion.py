@@ -5,6 +5,7 @@ With ``cond_channels=2`` the denoiser also sees a partial view of the sketch (it
 image and the mask of its known pixels), or nothing (``p_blank`` of the time, so one model
 both draws and completes): it learns what usually comes next. ``init`` warm-starts from a
 trained checkpoint (an unconditioned one is widened with zero weights for the new planes);
+``shift`` moves (part, whole) pairs together by up to that many coarse pixels;
 a ``<out>.state`` file beside the checkpoint makes a run resumable step for step.
 """
 
@@ -64,6 +65,28 @@ def cond_planes(partial: torch.Tensor) -> torch.Tensor:
     return torch.stack([partial, (partial >= KNOWN_THRESHOLD).float()], dim=1)
 
 
+def shift_pairs(x0: torch.Tensor, part: torch.Tensor, which: torch.Tensor, reach: int,
+                generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Move the rows ``which`` (bool (B,)) of a (whole, part) batch by the same random whole
+    number of coarse pixels (up to ``reach`` each way): x0 (B, 1, 32, 32) in [-1, 1] (blank
+    = -1), part (B, 32, 32) in [0, 1] (blank = 0). A user's part sits wherever the user drew
+    it, not where a centred whole sketch would have it; the model learns to complete
+    around the part wherever it is."""
+    if reach <= 0 or not bool(which.any()):
+        return x0, part
+    x0, part = x0.clone(), part.clone()
+    shifts = torch.randint(-reach, reach + 1, (len(x0), 2), generator=generator)
+    S = part.shape[-1]
+    for i in torch.nonzero(which).flatten().tolist():
+        dy, dx = shifts[i].tolist()
+        src = (slice(max(0, -dy), S - max(0, dy)), slice(max(0, -dx), S - max(0, dx)))
+        dst = (slice(max(0, dy), S - max(0, -dy)), slice(max(0, dx), S - max(0, -dx)))
+        w, p = torch.full_like(x0[i, 0], -1.0), torch.zeros_like(part[i])
+        w[dst], p[dst] = x0[i, 0][src], part[i][src]
+        x0[i, 0], part[i] = w, p
+    return x0, part
+
+
 def _warm_start(model: UNet, path: str | Path) -> None:
     blob = read_checkpoint(path, kind="diffusion")
     src = UNetConfig.from_dict(blob["config"]["unet"])
@@ -79,7 +102,7 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
                     cache_dir: str | Path = "runs/gen/cache", minutes: float = 0.0,
                     limit_per_class: int | None = None, save_every: int = 500,
                     init: str | Path | None = None, p_blank: float = 0.3,
-                    resume: bool = False, log=print) -> tuple[UNet, dict]:
+                    shift: int = 0, resume: bool = False, log=print) -> tuple[UNet, dict]:
     """Train on the train split (plus ``copies`` augmented versions of each sketch)."""
     cfg = cfg or DiffusionConfig()
     tc = train_cfg or TrainConfig(batch_size=64, lr=1e-3, warmup_steps=200, max_steps=4000,
@@ -134,6 +157,7 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
             blank = torch.rand(len(idx), generator=g) < p_blank
             part = torch.where(blank[:, None, None], torch.zeros_like(part), part)
             part = torch.where(flip[:, None, None], part.flip(2), part)
+            x0, part = shift_pairs(x0, part, ~blank, shift, g)
             cond = cond_planes(part)
         model.train()
         loss = diff.loss(model, x0, y_all[idx], generator=g, cond=cond)
