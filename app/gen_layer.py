@@ -53,6 +53,7 @@ class GenerationLayer:
         self.painted: list[int] = []                   # leaf indices in the order received
         self.paint_log: list[tuple[float, int]] = []   # (perf_counter, leaves) at each paint
                                                         # that showed new leaves
+        self.first_step_painted_at: float | None = None  # first paint of a stage-1 guess
 
     def set_step(self, step: int, total: int, x0: np.ndarray) -> None:
         """Stage 1's guess at one denoising step: float (32, 32) in [0, 1], 1 = ink."""
@@ -118,6 +119,8 @@ class GenerationLayer:
             p.drawImage(QRectF(0, 0, FRAME, FRAME), self.image())
         p.restore()
         p.resetTransform()
+        if self._steps is not None and self.first_step_painted_at is None:
+            self.first_step_painted_at = time.perf_counter()
         n = len(self.painted)
         if n and (not self.paint_log or self.paint_log[-1][1] < n):
             self.paint_log.append((time.perf_counter(), n))
