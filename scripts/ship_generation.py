@@ -35,6 +35,9 @@ def main() -> None:
     ap.add_argument("--guidance", type=float, default=None)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--max-leaf-ink", type=float, default=None)
+    ap.add_argument("--seam-blend", type=float, default=None)
+    ap.add_argument("--reimpose", type=int, choices=[0, 1], default=None)
+    ap.add_argument("--tidy", type=int, choices=[0, 1], default=None)
     ap.add_argument("--report", default=None, help="JSON from benchmarks/generation.py")
     args = ap.parse_args()
     src, dst = Path(args.run), ROOT / "resources" / "models"
@@ -49,7 +52,10 @@ def main() -> None:
             sampling = dict(blob.get("sampling", {}))
             for key, value in (("temperature", args.temperature), ("top_k", args.top_k),
                                ("guidance", args.guidance), ("steps", args.steps),
-                               ("max_leaf_ink", args.max_leaf_ink)):
+                               ("max_leaf_ink", args.max_leaf_ink),
+                               ("seam_blend", args.seam_blend),
+                               ("reimpose", None if args.reimpose is None else bool(args.reimpose)),
+                               ("tidy", None if args.tidy is None else bool(args.tidy))):
                 if value is not None:
                     sampling[key] = value
             blob["sampling"] = sampling
