@@ -36,34 +36,50 @@ def digest(paths: list[Path]) -> dict[str, str]:
 
 def _case(argv: list[str], names: list[str], *, rc: tuple[int, ...], cmd: str, fmt: str,
           lines: int | None = None, counts: dict[str, int | None] | None = None,
-          absent: list[str] | None = None, cwd: str | None = None) -> dict:
+          absent: list[str] | None = None, cwd: str | None = None,
+          named: list[str] | None = None) -> dict:
     """One command line: allowed exit codes, the inputs an error line may name, the number
     of stderr lines (None: any, at least one when rc != 0), the records stdout must hold
-    per input, and outputs that must not exist afterwards."""
+    per input, outputs that must not exist afterwards, and inputs that must each be named
+    by some error line."""
     return {"argv": argv, "names": names, "rc": list(rc), "cmd": cmd, "fmt": fmt,
-            "lines": lines, "counts": counts or {}, "absent": absent or [], "cwd": cwd}
+            "lines": lines, "counts": counts or {}, "absent": absent or [], "cwd": cwd,
+            "named": named or []}
 
 
 def cli_cases(bad: list[BadFile], good: tuple[Path, Path], out: Path, models: Path | None,
-              commands: tuple[str, ...] = ("classify", "export", "quadtree", "complete")
-              ) -> list[dict]:
+              commands: tuple[str, ...] = ("classify", "export", "quadtree", "complete"),
+              full: bool = False) -> list[dict]:
+    """The command lines over the corpus. ``full``: every command on every file, each run
+    alone; otherwise classify takes each format's files in one run (between two good
+    files, so good records after bad ones are checked too), export to PNG takes every
+    file, and the other commands a fixed sample of them (every third)."""
     a, b = (str(p) for p in good)
+    out.mkdir(parents=True, exist_ok=True)
     cases = []
+    if "classify" in commands and not full:
+        for fmt in sorted({f.fmt for f in bad}):
+            group = [f for f in bad if f.fmt == fmt]
+            paths = [str(f.path) for f in group]
+            cases.append(_case(["classify", a, *paths, b, "--jsonl", "--device", "cpu"], paths,
+                               rc=(1,), cmd="classify", fmt=fmt, named=paths,
+                               counts={a: 3, b: 2, **{str(f.path): f.good for f in group}}))
     for i, f in enumerate(bad):
         p = str(f.path)
         one = 1 if f.good == 0 else None  # one sketch asked for and none there: one line
-        if "classify" in commands:
+        sampled = full or i % 3 == 0
+        if "classify" in commands and full:
             cases.append(_case(["classify", a, p, b, "--jsonl", "--device", "cpu"], [p],
                                rc=(1,) if f.good is not None else (0, 1), cmd="classify",
                                fmt=f.fmt, counts={a: 3, b: 2, p: f.good}))
         for cmd, suffix in (("export", ".png"), ("export", ".svg"), ("quadtree", ".png")):
-            if cmd not in commands:
+            if cmd not in commands or (suffix == ".svg" or cmd == "quadtree") and not sampled:
                 continue
             target = str(out / f"{i}-{cmd}{suffix}")
             cases.append(_case([cmd, p, "--out", target], [p],
                                rc=(2,) if f.good == 0 else (0, 2), cmd=cmd, fmt=f.fmt,
                                lines=one, absent=[target] if f.good == 0 else []))
-        if "complete" in commands and models is not None and f.good == 0:
+        if "complete" in commands and models is not None and f.good == 0 and sampled:
             target = str(out / f"{i}-complete")
             cases.append(_case(["complete", p, "--out", target, "--models", str(models),
                                 "--class", "cat", "--device", "cpu"], [p], rc=(1, 2),
@@ -148,6 +164,10 @@ def problems(case: dict, res: dict) -> list[str]:
         out.append(f"{len(err)} stderr lines")
     if err and not all(any(n in ln for n in case["names"]) for ln in err):
         out.append("line does not name the input")
+    silent = [n for n, want in case["counts"].items() if n in case["named"] and want == 0
+              and not any(n in ln for ln in err)]
+    if silent:
+        out.append(f"no line for {len(silent)} bad inputs")
     got = _records(res["stdout"])
     for path, want in case["counts"].items():
         if want is not None and got.get(path, 0) != want:
@@ -208,6 +228,7 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--big", action="store_true")
+    ap.add_argument("--full", action="store_true", help="every command on every file alone")
     ap.add_argument("--only", default="classify,export,quadtree,complete,args")
     ap.add_argument("--models", default=None, help="generation models for complete/generate")
     ns = ap.parse_args()
@@ -217,7 +238,7 @@ if __name__ == "__main__":
         corpus = build_corpus(t / "corpus", big=ns.big)
         good = write_good_inputs(t / "good")
         models = Path(ns.models) if ns.models else None
-        all_cases = cli_cases(corpus, good, t / "out", models, only)
+        all_cases = cli_cases(corpus, good, t / "out", models, only, full=ns.full)
         if "args" in only:
             all_cases += argument_cases(good, t / "out", models, evil_checkpoint(t / "evil.pt"))
         before = digest([f.path for f in corpus] + list(good))

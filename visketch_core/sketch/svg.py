@@ -261,11 +261,13 @@ def _walk(root: ET.Element, out: list[np.ndarray]) -> None:
         if tag in _SKIP or _attr(el, "display") == "none" or _attr(el, "visibility") == "hidden":
             continue
         try:
-            matrix = matrix @ parse_transform(el.get("transform"))
+            transform = el.get("transform")
+            if transform:  # (most elements have none: no matrix product for them)
+                matrix = matrix @ parse_transform(transform)
+                if not np.all(np.isfinite(matrix)):
+                    raise _OutOfRange("its transforms overflow")
             stroke = _attr(el, "stroke")
             stroked = stroked if stroke is None else stroke != "none"
-            if not np.all(np.isfinite(matrix)):
-                raise _OutOfRange("its transforms overflow")
             if tag not in ("rect", "circle", "ellipse") or stroked:  # filled-only: background
                 for pts in _element_strokes(el, tag, matrix):
                     points += len(pts)
