@@ -235,8 +235,8 @@ def _npz_cases(big: bool) -> dict[str, tuple[bytes, int]]:
     ok = np.array([[10, 10, 0], [100, 0, 0], [0, 100, 1]], np.int16)
     far = np.array([[10_000_000, 0, 0], [5, 5, 1]], np.int32)
     nan = np.array([[np.nan, 0, 0], [5, 5, 1]], np.float32)
-    huge_header = ("{'descr': '<i2', 'fortran_order': False, 'shape': (100000000000, 3), }"
-                   .encode().ljust(117) + b"\n")
+    huge_header = (b"{'descr': '<i2', 'fortran_order': False, 'shape': (100000000000, 3), }"
+                   .ljust(117) + b"\n")
     return {
         "npz_far_offsets": (_zip({"train.npy": _npy_bytes(_objects(ok, far, ok), True)}), 2),
         "npz_nan_offsets": (_zip({"train.npy": _npy_bytes(_objects(nan, ok), True)}), 1),
@@ -254,8 +254,8 @@ def _npz_cases(big: bool) -> dict[str, tuple[bytes, int]]:
 
 
 def _npy_cases(big: bool) -> dict[str, tuple[bytes, int]]:
-    huge_header = ("{'descr': '|u1', 'fortran_order': False, 'shape': (10000000000000, 784), }"
-                   .encode().ljust(117) + b"\n")
+    huge_header = (b"{'descr': '|u1', 'fortran_order': False, 'shape': (10000000000000, 784), }"
+                   .ljust(117) + b"\n")
     return {
         "npy_is_zip": (_zip({"a.npy": _npy_bytes(np.zeros((2, 784), np.uint8))}), 0),
         "npy_wrong_dtype": (_npy_bytes(np.zeros((2, 784), np.float64)), 0),

@@ -46,6 +46,7 @@ def _child(case: dict, out_dir: Path) -> None:
 
     rc = 1
     try:
+        _selftest(os.environ.get("VISKETCH_FUZZ_SELFTEST", ""))
         rc = int(main(case["argv"]) or 0)
     except SystemExit as exc:  # argparse
         rc = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -56,6 +57,17 @@ def _child(case: dict, out_dir: Path) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
     os._exit(rc)
+
+
+def _selftest(what: str) -> None:
+    """Misbehave on purpose, so the tests can show that the runner sees misbehaviour."""
+    if what == "raise":
+        raise RuntimeError("a deliberate failure")
+    if what == "native":
+        os.write(2, b"a line written from native code, past sys.stderr\n")
+    if what == "memory":
+        blob = b"x" * (1600 << 20)  # filled, so every page is resident
+        del blob
 
 
 def run_case(case: dict, out_dir: Path) -> dict:
