@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from visketch_core.cli_args import (
@@ -342,8 +343,25 @@ def classifier_train_parser() -> argparse.ArgumentParser:
     return t
 
 
+def _one_line_warnings() -> None:
+    """A bad record that reaches ``warnings`` (readers called without ``on_error``, as the
+    training data loader does) is one line too, not Python's two-line warning format."""
+    from visketch_core.sketch.quickdraw import MalformedSketchWarning
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        if issubclass(category, MalformedSketchWarning):
+            _log_line(f"{PROG}: warning: {message}")
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _one_line_warnings()
     if not argv:
         argv = ["app"]
     if argv[0] == "app":  # the app parses its own flags (argparse's REMAINDER drops leading --x)
