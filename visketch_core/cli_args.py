@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn
@@ -86,9 +85,3 @@ def refuse_overwrite(out: str | Path, inputs: Iterable[str | Path]) -> None:
         if _same_file(Path(out), Path(src)):
             raise SketchError("is also an input: refusing to write over it (choose another "
                               "--out)", path=out)
-
-
-def die(prog: str, message: str, code: int = 2) -> NoReturn:
-    """A last one-line word for failures that are not about one input."""
-    print(f"{prog}: error: {message}", file=sys.stderr)
-    raise SystemExit(code)
