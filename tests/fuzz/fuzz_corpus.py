@@ -304,6 +304,11 @@ def build_corpus(folder: Path, *, big: bool = False) -> list[BadFile]:
         link.symlink_to(folder / "no-such-target.svg")
     out.append(BadFile("dangling", link, ".svg", 0))
     out.append(BadFile("missing", folder / "missing.visketch", ".visketch", 0))
+    endless = folder / "endless.ndjson"  # a link to a device that never ends
+    if not endless.is_symlink() and Path("/dev/zero").exists():
+        endless.symlink_to("/dev/zero")
+    if endless.is_symlink():
+        out.append(BadFile("endless", endless, ".ndjson", 0))
     return out
 
 

@@ -51,6 +51,8 @@ def _check_readable(path: Path) -> str:
         raise SketchError("is a directory, not a sketch file", path=path)
     if not path.exists():
         raise SketchError("no such file", path=path)
+    if not path.is_file():  # a FIFO or a device (a link to /dev/zero) would never end
+        raise SketchError("not a regular file", path=path)
     if suffix not in READ_SUFFIXES:
         raise SketchError(
             f"unsupported file type {suffix or '(no suffix)'!r}; "
