@@ -70,7 +70,7 @@ def cli_cases(bad: list[BadFile], good: tuple[Path, Path], out: Path, models: Pa
         sampled = full or i % 3 == 0
         if "classify" in commands and full:
             cases.append(_case(["classify", a, p, b, "--jsonl", "--device", "cpu"], [p],
-                               rc=(1,) if f.good is not None else (0, 1), cmd="classify",
+                               rc=(1,) if f.good == 0 else (0, 1), cmd="classify",
                                fmt=f.fmt, counts={a: 3, b: 2, p: f.good}))
         for cmd, suffix in (("export", ".png"), ("export", ".svg"), ("quadtree", ".png")):
             if cmd not in commands or (suffix == ".svg" or cmd == "quadtree") and not sampled:
