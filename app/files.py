@@ -111,7 +111,7 @@ class FileActions:
         """The chosen sketch of ``path``, or None (message shown, nothing changed)."""
         try:
             sketches, more = await self._run(read_for_app, path, index)
-        except (SketchError, OSError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure: a message, the drawing as it was
             self._error(f"Could not open {Path(path).name}", exc)
             return None
         if len(sketches) > 1:

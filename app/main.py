@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None, *, recognizer_factory=None) -> int:
     """Run the app; returns the exit status. ``recognizer_factory`` is for tests."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.screenshot:
+        # headless: the outcome is the one line screenshot() prints; the window's own
+        # warnings ("Could not open ...") would only say it twice
+        logging.getLogger().setLevel(logging.ERROR)
     if args.screenshot and sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # headless checks just work
@@ -49,6 +53,7 @@ def main(argv: list[str] | None = None, *, recognizer_factory=None) -> int:
     from app.worker import one_line
     from visketch_core.paths import resources_dir
 
+    _route_qt_messages()
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "visketch"])
     app.setApplicationName("ViSketch")
     app.setOrganizationName("ViSketch")
@@ -85,6 +90,23 @@ def main(argv: list[str] | None = None, *, recognizer_factory=None) -> int:
     finally:
         sys.excepthook = old_hook
         window.shutdown()
+
+
+def _route_qt_messages() -> None:
+    """Qt's own messages go through logging (logger "qt") instead of straight to stderr,
+    so the log level decides about them like about any other (the offscreen platform's
+    "This plugin does not support propagateSizeHints()" is not news to a user)."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("qt")
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+
+    def handler(kind, _context, message: str) -> None:
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
 
 
 async def screenshot(window, path: str | None, index: int | None, out: str,

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 APP_NAME = "visketch"
 MAX_RECENT = 10
 DEVICES = ("auto", "cpu")
+_UNSET = object()
 
 
 def config_dir() -> Path:
@@ -50,16 +51,34 @@ class AppSettings:
 
     def add_recent(self, path: str | Path) -> None:
         p = str(Path(path).resolve())
-        self.recent_files = [p] + [r for r in self.recent_files if r != p]
-        del self.recent_files[MAX_RECENT:]
+        self.recent_files = ([p] + [r for r in self.recent_files if r != p])[:MAX_RECENT]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # Settings loaded from a file are written back as soon as one changes: a crash
+        # (or a kill) must not lose the recent files and choices of the session.
+        old = getattr(self, name, _UNSET)
+        object.__setattr__(self, name, value)
+        bound = self.__dict__.get("_bound")
+        if bound is not None and not name.startswith("_") and old != value:
+            self.save(bound)
 
     # -- persistence -----------------------------------------------------------------
     @classmethod
     def load(cls, path: Path | None = None) -> AppSettings:
-        """Read the settings file; unknown keys are ignored, bad values fall back to defaults."""
+        """Read the settings file; unknown keys are ignored, bad values fall back to defaults.
+        The settings that come back save themselves to ``path`` whenever one changes."""
         path = path or settings_path()
+        out = cls._read(path)
+        object.__setattr__(out, "_bound", path)
+        return out
+
+    @classmethod
+    def _read(cls, path: Path) -> AppSettings:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
+        except RecursionError:
+            log.warning("ignoring unreadable settings %s: nested too deeply", path)
+            return cls()
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError) as exc:

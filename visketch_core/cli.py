@@ -9,9 +9,17 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
-from visketch_core.errors import ModelError, SketchError
+from visketch_core.cli_args import (
+    OneLineParser,
+    device_arg,
+    index_int,
+    positive_int,
+    refuse_overwrite,
+)
+from visketch_core.errors import ModelError, NoSketchError, SketchError
 
 PROG = "visketch"
 
@@ -38,14 +46,25 @@ class _Errors:
 
 
 def _iter_inputs(paths: list[str], errors: _Errors):
+    """(path, index, sketch) for every good sketch of every input, in order. A bad record
+    or a bad file is one line through ``errors``, and the next input is still read."""
     from visketch_core.sketch.io import read_sketches
 
     for p in paths:
+        before = errors.count
         try:
             for i, sk in enumerate(read_sketches(p, on_error=errors)):
                 yield p, i, sk
+        except NoSketchError as exc:
+            if errors.count == before:  # its bad records, when it had any, said it already
+                errors(exc)
         except SketchError as exc:
             errors(exc)
+
+
+def _sketch_error(sk, path: str, exc: SketchError) -> SketchError:
+    """An error about one sketch, as FILE:LINE (its line, record or index in the file)."""
+    return SketchError(exc.message, path=path, line=getattr(sk, "line", None))
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -73,7 +92,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         try:
             pred = rec.classify(sk, top_k=args.top)
         except SketchError as exc:
-            errors(SketchError(f"sketch {i}: {exc.message}", path=path))
+            errors(_sketch_error(sk, path, exc))
             continue
         if args.jsonl:
             print(json.dumps({"input": path, "index": i, "label": pred.label,
@@ -91,7 +110,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from visketch_core.sketch.io import read_sketch, write_sketch
     from visketch_core.sketch.model import normalise
 
+    refuse_overwrite(args.out, [args.input])
     sk = read_sketch(args.input, index=args.index)
+    if sk.is_empty:  # the input's fault, so the input is named (the same for every format)
+        raise _sketch_error(sk, args.input, SketchError("the sketch is empty: nothing to export"))
     if Path(args.out).suffix.lower() in (".png", ".svg") and sk.strokes and sk.num_points:
         # a picture gets the margin of a normalised sketch, as the app's export does:
         # QuickDraw coordinates fill 0..255 and would otherwise touch the picture's edge
@@ -110,16 +132,22 @@ def cmd_quadtree(args: argparse.Namespace) -> int:
     from visketch_core.sketch.model import normalise
 
     cfg = GeometryConfig()
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise SketchError("the drawing is written as .png or .jpg; choose one of those names",
+                          path=out)
+    refuse_overwrite(out, [args.input])
     sk = read_sketch(args.input, index=args.index)
     if sk.is_empty:
-        raise SketchError("the sketch is empty", path=args.input)
+        raise _sketch_error(sk, args.input, SketchError("the sketch is empty"))
     ink = render(normalise(sk, cfg.size, cfg.margin), cfg.size, cfg.line_width)
     tree = build_quadtree(ink, cfg)
     img = draw_quadtree(ink, tree)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(out), img):
-        raise SketchError("could not write image", path=out)
+    ok, buf = cv2.imencode(out.suffix.lower(), img)
+    if not ok:
+        raise SketchError("could not encode the image", path=out)
+    out.write_bytes(buf.tobytes())
     print(json.dumps({"out": str(out), "leaves": len(tree),
                       "levels": {int(k): int((tree.level == k).sum()) for k in set(tree.level)}}))
     return 0
@@ -205,14 +233,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
             _err(f"evaluating {args.what!r} is not available in this version")
             return 2
         return int(eval_main(args.rest) or 0)
-    v = argparse.ArgumentParser(prog=f"{PROG} eval classifier")
+    v = OneLineParser(prog=f"{PROG} eval classifier")
     v.add_argument("--model", default=None, help="checkpoint (default: the shipped classifier)")
     v.add_argument("--data", default=None, help="folder of <class>.ndjson files")
     v.add_argument("--split", default="test", choices=["train", "val", "test"],
                    help="train: unaugmented training sketches, to tell underfitting from "
                         "overfitting")
     v.add_argument("--confusion", default=None, help="write the confusion matrix PNG here")
-    v.add_argument("--device", default="auto")
+    v.add_argument("--device", type=device_arg, default="auto")
     args = v.parse_args(args.rest)
     from visketch_core.eval.classifier import evaluate_classifier
 
@@ -231,9 +259,9 @@ def cmd_unavailable(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from visketch_core import __version__
 
-    p = argparse.ArgumentParser(prog=PROG, description="ViSketch: sketch recognition and generation")
+    p = OneLineParser(prog=PROG, description="ViSketch: sketch recognition and generation")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = p.add_subparsers(dest="command")
+    sub = p.add_subparsers(dest="command", parser_class=OneLineParser)
 
     a = sub.add_parser("app", help="the desktop app", add_help=False)
     a.add_argument("app_args", nargs=argparse.REMAINDER)
@@ -241,23 +269,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("classify", help="classify sketches")
     c.add_argument("inputs", nargs="+")
-    c.add_argument("--top", type=int, default=5)
+    c.add_argument("--top", type=positive_int, default=5)
     c.add_argument("--jsonl", action="store_true")
     c.add_argument("--model", default=None, help="classifier checkpoint (default: shipped)")
-    c.add_argument("--device", default="auto")
-    c.add_argument("--threads", type=int, default=None)
+    c.add_argument("--device", type=device_arg, default="auto")
+    c.add_argument("--threads", type=positive_int, default=None)
     c.set_defaults(func=cmd_classify)
 
     e = sub.add_parser("export", help="convert a sketch to PNG or SVG (or ndjson, npz, .visketch)")
     e.add_argument("input")
     e.add_argument("--out", required=True)
-    e.add_argument("--index", type=int, default=0, help="which sketch of a multi-sketch file")
+    e.add_argument("--index", type=index_int, default=0,
+                   help="which sketch of a multi-sketch file")
     e.set_defaults(func=cmd_export)
 
     q = sub.add_parser("quadtree", help="draw a sketch with its quadtree leaves")
     q.add_argument("input")
     q.add_argument("--out", required=True)
-    q.add_argument("--index", type=int, default=0)
+    q.add_argument("--index", type=index_int, default=0)
     q.set_defaults(func=cmd_quadtree)
 
     i = sub.add_parser("info", help="version, device, models, classes")
@@ -287,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def classifier_train_parser() -> argparse.ArgumentParser:
-    t = argparse.ArgumentParser(prog=f"{PROG} train classifier")
+    t = OneLineParser(prog=f"{PROG} train classifier")
     t.add_argument("--data", required=True, help="folder of <class>.ndjson files")
     t.add_argument("--out", default="runs/classifier")
     t.add_argument("--epochs", type=int, default=20)
@@ -317,13 +346,30 @@ def classifier_train_parser() -> argparse.ArgumentParser:
     t.add_argument("--distill-alpha", type=float, default=0.5,
                    help="share of the teacher's soft labels in the class loss")
     t.add_argument("--distill-temperature", type=float, default=2.0)
-    t.add_argument("--device", default="auto")
-    t.add_argument("--threads", type=int, default=None)
+    t.add_argument("--device", type=device_arg, default="auto")
+    t.add_argument("--threads", type=positive_int, default=None)
     return t
+
+
+def _one_line_warnings() -> None:
+    """A bad record that reaches ``warnings`` (readers called without ``on_error``, as the
+    training data loader does) is one line too, not Python's two-line warning format."""
+    from visketch_core.sketch.quickdraw import MalformedSketchWarning
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        if issubclass(category, MalformedSketchWarning):
+            _log_line(f"{PROG}: warning: {message}")
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _one_line_warnings()
     if not argv:
         argv = ["app"]
     if argv[0] == "app":  # the app parses its own flags (argparse's REMAINDER drops leading --x)
@@ -343,8 +389,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         _err(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}".lstrip(": "))
         return 2
+    except MemoryError:
+        _err("out of memory")
+        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug must still cost one line, not a traceback
+        text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        _err(f"internal error ({type(exc).__name__}: {text}); please report it")
+        return 70
 
 
 if __name__ == "__main__":

@@ -24,3 +24,8 @@ class SketchError(ValueError):
 
 class ModelError(RuntimeError):
     """A model file is missing, corrupt or of the wrong kind (one line, names the file)."""
+
+
+class NoSketchError(SketchError):
+    """A file held no readable sketch. When its bad records were already reported one by
+    one, a command need not say it again."""

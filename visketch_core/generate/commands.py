@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from visketch_core.errors import ModelError, SketchError
+from visketch_core.cli_args import device_arg, positive_int, refuse_overwrite
+from visketch_core.errors import ModelError, NoSketchError, SketchError
 
 PROG = "visketch"
 
@@ -60,8 +61,6 @@ def _round(t: dict) -> dict:
 def cmd_generate(args: argparse.Namespace) -> int:
     from visketch_core.generate.pipeline import Generator
 
-    if args.n < 1:
-        raise SketchError("-n must be at least 1")
     gen = Generator.load(args.models, device=args.device, threads=args.threads)
     gen.class_index(args.cls)
     out = _out_dir(args.out)
@@ -83,42 +82,54 @@ def cmd_complete(args: argparse.Namespace) -> int:
     from visketch_core.generate.pipeline import Generator
     from visketch_core.sketch.io import read_sketches
 
-    if args.n < 1:
-        raise SketchError("-n must be at least 1")
     gen = Generator.load(args.models, device=args.device, threads=args.threads)
     if args.cls is not None:
         gen.class_index(args.cls)
+    refuse_overwrite(args.out, [args.input])
     out = _out_dir(args.out)
     rec = None
     errors = 0
-    for i, sk in enumerate(read_sketches(args.input)):
-        try:
-            label = args.cls
-            if label is None:
-                if rec is None:
-                    from visketch_core.inference import Recognizer
 
-                    try:
-                        rec = Recognizer.load(device=args.device)
-                    except ModelError as exc:
-                        raise ModelError(f"{exc}; give the class with --class") from None
-                label = next((n for n, _ in rec.classify(sk, top_k=len(rec.classes)).top
-                              if n in gen.classes), None)
+    def report(err: SketchError) -> None:  # a bad record: one line, the rest still read
+        nonlocal errors
+        errors += 1
+        _err(str(err))
+
+    try:
+        for i, sk in enumerate(read_sketches(args.input, on_error=report)):
+            try:
+                label = args.cls
                 if label is None:
-                    raise SketchError("the classifier's classes are not generation classes; "
-                                      "give --class")
-            comps = complete(gen, sk, label, args.n, seed=args.seed + i, schedule=args.schedule)
-        except SketchError as exc:
-            _err(f"sketch {i}: {exc}")
-            errors += 1
-            continue
-        for k, c in enumerate(comps):
-            stem = out / f"{i}-{k}"
-            _write(c.sketch, c.ink, stem)
-            print(json.dumps({"input": args.input, "index": i, "candidate": k, "class": c.label,
-                              "png": str(stem.with_suffix(".png")),
-                              "svg": str(stem.with_suffix(".svg")),
-                              "ink_unchanged": c.ink_unchanged, **_round(c.timings)}), flush=True)
+                    if rec is None:
+                        from visketch_core.inference import Recognizer
+
+                        try:
+                            rec = Recognizer.load(device=args.device)
+                        except ModelError as exc:
+                            raise ModelError(f"{exc}; give the class with --class") from None
+                    label = next((n for n, _ in rec.classify(sk, top_k=len(rec.classes)).top
+                                  if n in gen.classes), None)
+                    if label is None:
+                        raise SketchError("the classifier's classes are not generation classes; "
+                                          "give --class")
+                comps = complete(gen, sk, label, args.n, seed=args.seed + i, schedule=args.schedule)
+            except SketchError as exc:
+                report(SketchError(exc.message, path=args.input, line=sk.line))
+                continue
+            for k, c in enumerate(comps):
+                stem = out / f"{i}-{k}"
+                for suffix in (".png", ".svg"):
+                    refuse_overwrite(stem.with_suffix(suffix), [args.input])
+                _write(c.sketch, c.ink, stem)
+                print(json.dumps({"input": args.input, "index": i, "candidate": k, "class": c.label,
+                                  "png": str(stem.with_suffix(".png")),
+                                  "svg": str(stem.with_suffix(".svg")),
+                                  "ink_unchanged": c.ink_unchanged, **_round(c.timings)}), flush=True)
+    except NoSketchError as exc:
+        if not errors:  # its bad records, when it had any, said it already
+            report(exc)
+    except SketchError as exc:  # the file as a whole (a truncated .gz, say)
+        report(exc)
     return 1 if errors else 0
 
 
@@ -134,11 +145,11 @@ def _guard(fn):
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("-n", type=int, default=1, help="how many sketches (candidates)")
+    p.add_argument("-n", type=positive_int, default=1, help="how many sketches (candidates)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", default=None, help="folder with tokenizer/diffusion/refiner.pt")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", type=device_arg, default="auto")
+    p.add_argument("--threads", type=positive_int, default=None)
 
 
 def register(subparsers) -> None:

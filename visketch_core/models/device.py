@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from visketch_core.errors import ModelError
+
 
 def pick_device(name: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then MPS, then CPU; ``cpu``/``cuda``/``mps`` force one."""
@@ -15,6 +17,9 @@ def pick_device(name: str = "auto") -> torch.device:
         if mps is not None and mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("CUDA was asked for but is not available")
-    return torch.device(name)
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelError(f"device {name!r}: CUDA is not available on this machine")
+    try:
+        return torch.device(name)
+    except RuntimeError:  # torch lists every device type it knows, over several lines
+        raise ModelError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from None

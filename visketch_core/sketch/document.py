@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from visketch_core.errors import SketchError
+from visketch_core.sketch import limits
 from visketch_core.sketch.model import FRAME, Sketch
 
 FORMAT = "visketch"
@@ -58,31 +59,38 @@ def document_to_sketch(doc: Any, *, path: str | Path | None = None) -> Sketch:
         raise bad('not a ViSketch document (no "format": "visketch")')
     version = doc.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise bad(f"document version must be a positive integer, got {version!r}")
+        raise bad(f"document version must be a positive integer, got {_short(version)}")
     if version > VERSION:
-        raise bad(f"document version {version} was written by a newer ViSketch; "
+        raise bad(f"document version {_short(version)} was written by a newer ViSketch; "
                   f"this one reads version {VERSION} (please update)")
     raw_strokes = doc.get("strokes")
     if not isinstance(raw_strokes, list):
         raise bad('"strokes" must be a list')
     strokes: list[np.ndarray] = []
     times: list[np.ndarray] = []
-    for i, st in enumerate(raw_strokes):
-        if not isinstance(st, dict) or not isinstance(st.get("points"), list):
-            raise bad(f'stroke {i} must be an object with a "points" list')
-        try:
-            pts = np.asarray(st["points"], dtype=np.float64).reshape(-1, 2)
-        except (TypeError, ValueError):
-            raise bad(f"stroke {i}: points must be [x, y] number pairs") from None
-        if pts.size != 2 * len(st["points"]):
-            raise bad(f"stroke {i}: points must be [x, y] number pairs")
-        strokes.append(pts)
-        t = st.get("t")
-        if t is not None:
-            try:
-                times.append(np.asarray(t, dtype=np.float64).reshape(-1))
-            except (TypeError, ValueError):
-                raise bad(f"stroke {i}: t must be a list of numbers") from None
+    points = 0
+    try:
+        limits.check_counts(len(raw_strokes), 0)
+        for i, st in enumerate(raw_strokes):
+            if not isinstance(st, dict) or not isinstance(st.get("points"), list):
+                raise bad(f'stroke {i} must be an object with a "points" list')
+            pts = limits.numbers(st["points"], f"stroke {i}: points")
+            if pts.ndim != 2 or pts.shape[1] != 2:
+                if pts.size:
+                    raise bad(f"stroke {i}: points must be [x, y] number pairs")
+                pts = pts.reshape(0, 2)
+            points += len(pts)
+            limits.check_counts(len(raw_strokes), points)
+            strokes.append(pts)
+            t = st.get("t")
+            if t is not None:
+                if not isinstance(t, list):
+                    raise bad(f"stroke {i}: t must be a list of numbers")
+                times.append(limits.numbers(t, f"stroke {i}: t").reshape(-1))
+    except SketchError:
+        raise
+    except ValueError as e:  # limits.numbers and LimitError say what is wrong
+        raise bad(str(e)) from None
     if times and len(times) != len(strokes):
         raise bad('"t" must be given for every stroke or for none')
     label = doc.get("label")
@@ -101,28 +109,66 @@ def document_to_sketch(doc: Any, *, path: str | Path | None = None) -> Sketch:
     return sketch
 
 
+def _short(value: Any) -> str:
+    """A value for a message, cut short (a 400-digit version must not fill the screen)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:20] + "..." + f" ({len(text)} characters)"
+
+
+def parse_json_text(data: bytes, path: str | Path) -> Any:
+    """JSON text of a whole file -> Python objects; SketchError (one line) if it is not."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise SketchError("not valid JSON (nested too deeply)", path=path) from None
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, a 5000-digit integer
+        raise SketchError(f"not valid JSON ({e})".replace("\n", " "), path=path) from None
+
+
+def read_json_file(path: str | Path) -> Any:
+    """A JSON file of at most ``limits.MAX_TEXT_BYTES``, parsed; SketchError otherwise."""
+    try:
+        with open(path, "rb") as fh:
+            data = limits.read_text_limited(fh)
+    except limits.LimitError as e:
+        raise SketchError(str(e), path=path) from None
+    except OSError as e:
+        raise SketchError(f"cannot read file ({e.strerror or e})", path=path) from None
+    return parse_json_text(data, path)
+
+
 def read_document(path: str | Path) -> Sketch:
     """Read a ``.visketch`` document; SketchError (one line) if it is not a valid one."""
-    path = Path(path)
+    return document_to_sketch(read_json_file(path), path=Path(path))
+
+
+def _new_file_mode(path: Path) -> int:
+    """The permissions a plain ``open(path, "w")`` would give: the file's own when it
+    exists, else 0666 less the umask (mkstemp's temporary file is always 0600)."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise SketchError(f"not valid JSON ({e})".replace("\n", " "), path=path) from None
-    except OSError as e:
-        raise SketchError(f"cannot read file ({e.strerror})", path=path) from None
-    return document_to_sketch(doc, path=path)
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        pass
+    try:  # Linux tells the umask without changing it (os.umask would, for all threads)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
 
 
 def write_document(sketch: Sketch, path: str | Path) -> None:
     """Write a sketch as a version-1 document, atomically (temp file + ``os.replace``)."""
     path = Path(path)
     text = json.dumps(sketch_to_document(sketch), separators=(",", ":"), allow_nan=False)
+    mode = _new_file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
+            os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:

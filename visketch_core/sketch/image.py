@@ -16,20 +16,56 @@ import numpy as np
 
 from visketch_core.errors import SketchError
 from visketch_core.geometry.raster import normalise_raster, render
+from visketch_core.sketch import image_check, limits
 from visketch_core.sketch.model import FRAME, MARGIN, Sketch, normalise
 
 NOISE = 0.08  # ink below this (JPEG ringing, paper grain) is dropped
 
 
-def _decode(path: Path) -> np.ndarray:
-    """Read bytes ourselves (cv2.imread fails silently on some non-ASCII paths)."""
+def _quiet_opencv() -> None:
+    """OpenCV's own log lines ("[ WARN:0@1.2] ...") must not reach a user's terminal: what
+    is wrong with a file is said once, by the SketchError."""
     try:
-        data = np.fromfile(path, dtype=np.uint8)
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    except AttributeError:  # a build without the logging module
+        pass
+
+
+_quiet_opencv()
+
+
+def _decode(path: Path) -> np.ndarray:
+    """Read bytes ourselves (cv2.imread fails silently on some non-ASCII paths); check the
+    header first (``image_check``), and bring a large image down to ``WORK_SIDE`` before
+    any float copy of it is made."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(limits.MAX_ARRAY_BYTES + 1)
     except OSError as e:
         raise SketchError(f"cannot read file ({e.strerror})", path=path) from None
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if len(raw) > limits.MAX_ARRAY_BYTES:
+        raise SketchError(f"the file is over {limits.MAX_ARRAY_BYTES >> 20} MB; larger images "
+                          "are not read", path=path)
+    try:
+        kind, w, h = image_check.image_size(raw)
+    except image_check.ImageProblem as e:
+        raise SketchError(str(e), path=path) from None
+    flags = cv2.IMREAD_UNCHANGED
+    if kind == "jpeg":  # JPEG decodes straight to a smaller size; it has no alpha to keep
+        for factor, reduced in ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4),
+                                (2, cv2.IMREAD_REDUCED_COLOR_2)):
+            if max(w, h) // factor >= limits.WORK_SIDE:
+                flags = reduced
+                break
+    img = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), flags)
+    del raw
     if img is None:
         raise SketchError("not a readable PNG/JPG image", path=path)
+    side = max(img.shape[:2])
+    if side > limits.WORK_SIDE:
+        f = limits.WORK_SIDE / side
+        size = (max(1, round(img.shape[1] * f)), max(1, round(img.shape[0] * f)))
+        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
     return img
 
 

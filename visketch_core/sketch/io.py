@@ -20,12 +20,12 @@ multi-sketch file goes to ``on_error`` and the rest is still read (see
 
 from __future__ import annotations
 
-import json
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from visketch_core.errors import SketchError
+from visketch_core.errors import NoSketchError, SketchError
 from visketch_core.sketch import document, image, quickdraw, stroke3, svg
 from visketch_core.sketch.model import Sketch
 from visketch_core.sketch.quickdraw import OnError
@@ -51,6 +51,8 @@ def _check_readable(path: Path) -> str:
         raise SketchError("is a directory, not a sketch file", path=path)
     if not path.exists():
         raise SketchError("no such file", path=path)
+    if not path.is_file():  # a FIFO or a device (a link to /dev/zero) would never end
+        raise SketchError("not a regular file", path=path)
     if suffix not in READ_SUFFIXES:
         raise SketchError(
             f"unsupported file type {suffix or '(no suffix)'!r}; "
@@ -66,13 +68,9 @@ def _check_readable(path: Path) -> str:
 
 def _read_json(path: Path) -> Sketch:
     """A ``.json`` file: a ViSketch document, or a single QuickDraw ndjson object."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise SketchError(f"not valid JSON ({e})".replace("\n", " "), path=path) from None
+    obj = document.read_json_file(path)
     if isinstance(obj, dict) and "drawing" in obj and "format" not in obj:
-        return quickdraw.parse_ndjson_line(text, path=path, line_no=1)
+        return quickdraw.parse_ndjson_line(path.read_bytes(), path=path, line_no=1)
     return document.document_to_sketch(obj, path=path)
 
 
@@ -95,24 +93,55 @@ def _dispatch(path: Path, suffix: str, on_error: OnError | None) -> Iterator[Ske
         yield image.read_image(path)
 
 
+def _unexpected(exc: BaseException, path: Path) -> SketchError:
+    """A reader's failure that is not a SketchError, as one line naming the file: no input
+    may cost a traceback, and the next input is still read."""
+    if isinstance(exc, RecursionError):
+        return SketchError("nested too deeply to read", path=path)
+    if isinstance(exc, MemoryError):
+        return SketchError("too large to read into memory", path=path)
+    if isinstance(exc, (EOFError, zlib.error)):
+        return SketchError(f"the file is truncated or corrupt ({exc})", path=path)
+    if isinstance(exc, OSError):
+        return SketchError(f"cannot read file ({exc.strerror or exc})", path=path)
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return SketchError(f"unexpected error reading the file ({type(exc).__name__}: {text})",
+                       path=path)
+
+
 def read_sketches(path: str | Path, *, on_error: OnError | None = None) -> Iterator[Sketch]:
     """Stream every sketch of a file, whatever its format (see the module table).
 
     The file is checked before the first sketch is produced: ``read_sketches`` raises
     SketchError at once for a missing file, a directory, an unknown suffix or an empty file.
     A file whose every record is bad raises SketchError when it is exhausted, after the
-    records were reported to ``on_error``.
+    records were reported to ``on_error`` (when none was reported, the error says so).
+    Whatever goes wrong inside a reader ends as a SketchError naming the file: the sketches
+    yielded before it stay good.
     """
     path = Path(path)
     suffix = _check_readable(path)
+    report = on_error or quickdraw.warn_on_error
+    reported = 0
+
+    def counting(err: SketchError) -> None:
+        nonlocal reported
+        reported += 1
+        report(err)
 
     def generate() -> Iterator[Sketch]:
         count = 0
-        for sketch in _dispatch(path, suffix, on_error):
-            count += 1
-            yield sketch if sketch.source == str(path) else replace(sketch, source=str(path))
+        try:
+            for sketch in _dispatch(path, suffix, counting):
+                count += 1
+                yield sketch if sketch.source == str(path) else replace(sketch, source=str(path))
+        except SketchError:
+            raise
+        except (Exception, RecursionError, MemoryError) as exc:  # noqa: BLE001 - see _unexpected
+            raise _unexpected(exc, path) from None
         if count == 0:
-            raise SketchError("no readable sketch in file", path=path)
+            raise NoSketchError("no readable sketch in file" if not reported else
+                                f"no readable sketch in file ({reported} bad)", path=path)
 
     return generate()
 

@@ -30,6 +30,9 @@ class Sketch:
     source: str | None = None
     key_id: str | None = None
     raster: np.ndarray | None = None
+    # where in its file the sketch was: ndjson line, .bin record or .npz/.npy index (from 1);
+    # error messages name it, as FILE:LINE
+    line: int | None = None
 
     def __post_init__(self) -> None:
         self.strokes = [np.asarray(s, dtype=np.float32).reshape(-1, 2) for s in self.strokes]

@@ -19,6 +19,7 @@ import gzip
 import json
 import struct
 import warnings
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -27,6 +28,7 @@ import numpy as np
 
 from visketch_core.errors import SketchError
 from visketch_core.geometry.simplify import rdp_mask, resample
+from visketch_core.sketch import limits
 from visketch_core.sketch.model import Sketch
 
 OnError = Callable[[SketchError], None]
@@ -80,6 +82,11 @@ def preprocess_raw(
     lo = allp.min(axis=0)
     extent = float((allp.max(axis=0) - lo).max())
     scale = 255.0 / extent if extent > 0 else 1.0
+    # resampling at 1 px makes one point per pixel of ink: bound it before allocating
+    ink = sum(float(np.hypot(*np.diff(p, axis=0).T).sum()) for p in nonempty) * scale
+    if ink > limits.MAX_POINTS:
+        raise limits.LimitError(f"the raw drawing is {ink:.0f} px long once scaled; at most "
+                                f"{limits.MAX_POINTS} px are simplified")
     out_s: list[np.ndarray] = []
     out_t: list[np.ndarray] = []
     for i, p in enumerate(pts):
@@ -108,37 +115,45 @@ def parse_ndjson_line(
 
     try:
         obj = json.loads(line)
-    except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
+    except RecursionError:
+        raise bad("JSON nested too deeply") from None
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, a 5000-digit integer
         raise bad(f"not valid JSON ({e.__class__.__name__})") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("drawing"), list):
         raise bad('expected a JSON object with a "drawing" list')
+    drawing = obj["drawing"]
     strokes: list[np.ndarray] = []
     times: list[np.ndarray] = []
-    raw = any(isinstance(s, list) and len(s) == 3 for s in obj["drawing"])
-    for k, stroke in enumerate(obj["drawing"]):
-        if not isinstance(stroke, list) or len(stroke) not in (2, 3) or (raw and len(stroke) != 3):
-            raise bad(f"stroke {k} must be [[x...], [y...]] or [[x...], [y...], [t...]]")
-        try:
-            arr = np.asarray(stroke, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise bad(f"stroke {k} has rows of different lengths or non-numbers") from None
-        if arr.ndim != 2:
-            raise bad(f"stroke {k} has rows of different lengths")
-        if not np.all(np.isfinite(arr)):
-            raise bad(f"stroke {k} has NaN or infinite values")
-        strokes.append(arr[:2].T)
-        if raw:
-            times.append(arr[2])
-    if raw and preprocess:
-        strokes, times_out = preprocess_raw(strokes, times)
-    else:
-        times_out = times if raw else None
+    raw = any(isinstance(s, list) and len(s) == 3 for s in drawing)
+    points = 0
+    try:
+        limits.check_counts(len(drawing), 0)
+        for k, stroke in enumerate(drawing):
+            if not isinstance(stroke, list) or len(stroke) not in (2, 3) or (
+                    raw and len(stroke) != 3):
+                raise bad(f"stroke {k} must be [[x...], [y...]] or [[x...], [y...], [t...]]")
+            if not all(isinstance(row, list) for row in stroke):
+                raise bad(f"stroke {k} must be lists of numbers")
+            arr = limits.numbers(stroke, f"stroke {k}")
+            if arr.ndim != 2:
+                raise bad(f"stroke {k} has rows of different lengths")
+            points += arr.shape[1]
+            limits.check_counts(len(drawing), points)
+            strokes.append(arr[:2].T)
+            if raw:
+                times.append(arr[2])
+        if raw and preprocess:
+            strokes, times_out = preprocess_raw(strokes, times)
+        else:
+            times_out = times if raw else None
+    except ValueError as e:  # limits.numbers and LimitError
+        raise bad(str(e)) from None
     key = obj.get("key_id")
     word = obj.get("word")
     try:
         sketch = Sketch(strokes=strokes, times=times_out, label=None if word is None else str(word),
                         key_id=None if key is None else str(key),
-                        source=None if path is None else str(path))
+                        source=None if path is None else str(path), line=line_no)
         sketch.validate()
     except ValueError as e:
         raise bad(str(e)) from None
@@ -153,14 +168,53 @@ def iter_ndjson(
     Blank lines are skipped; bad lines go to ``on_error`` (see the module docstring)."""
     path = Path(path)
     report = on_error or warn_on_error
+    if path.suffix == ".gz":
+        _check_gzip(path)
+    line_no = 0
     with _open(path) as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield parse_ndjson_line(line, path=path, line_no=line_no, preprocess=preprocess)
-            except SketchError as err:
-                report(err)
+        try:
+            for line_no, line in limits.iter_lines(fh):
+                if line is None:
+                    report(SketchError(f"line is over {limits.MAX_TEXT_BYTES >> 20} MB; "
+                                       "longer lines are not read", path=path, line=line_no))
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    yield parse_ndjson_line(line, path=path, line_no=line_no,
+                                            preprocess=preprocess)
+                except SketchError as err:
+                    report(err)
+        except (EOFError, zlib.error, OSError) as e:
+            # a truncated or corrupt .gz: what came before this line was read
+            raise SketchError(f"compressed data is {_gzip_problem(e)} (lines after "
+                              f"{line_no} are lost)", path=path, line=line_no + 1) from None
+
+
+def _gzip_problem(e: BaseException) -> str:
+    if isinstance(e, EOFError):
+        return "truncated"
+    if isinstance(e, gzip.BadGzipFile) and "CRC" in str(e):
+        return "corrupt (CRC check failed)"
+    if isinstance(e, gzip.BadGzipFile) and "Not a gzipped" in str(e):
+        return "not gzip data"
+    return "corrupt"
+
+
+def _check_gzip(path: Path) -> None:
+    """Refuse a .gz that is not gzip, or whose checksum fails, before any of it is used:
+    its records cannot be trusted. (A truncated file is read up to where it ends.)"""
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+    except EOFError:
+        return
+    except (zlib.error, OSError) as e:
+        problem = _gzip_problem(e)
+        if problem in ("not gzip data", "corrupt (CRC check failed)"):
+            raise SketchError(f"{problem}: the file is damaged, nothing in it is read",
+                              path=path) from None
 
 
 def _fit_0_255(strokes: list[np.ndarray]) -> list[np.ndarray]:
@@ -238,7 +292,18 @@ def iter_bin(
             except EOFError:
                 report(SketchError(f"record {record} is truncated", path=path, line=record))
                 return
-            yield Sketch(strokes=strokes, label=label, key_id=str(key_id), source=str(path))
+            except (zlib.error, OSError) as e:
+                raise SketchError(f"record {record}: compressed data is {_gzip_problem(e)}",
+                                  path=path, line=record) from None
+            # (u16 counts bound a record to 65535 strokes of 65535 points: 8 GB at most in
+            # theory, but only as many bytes as the file really holds are ever read)
+            try:
+                limits.check_counts(len(strokes), sum(len(s) for s in strokes))
+            except limits.LimitError as e:
+                report(SketchError(str(e), path=path, line=record))
+                continue
+            yield Sketch(strokes=strokes, label=label, key_id=str(key_id), source=str(path),
+                         line=record)
 
 
 def write_bin(sketches: Iterable[Sketch], path: str | Path) -> int:
@@ -270,8 +335,11 @@ def iter_numpy_bitmap(
     label = label if label is not None else label_from_path(path)
     try:
         data = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise SketchError(f"not a readable .npy file ({e})", path=path) from None
+    except (ValueError, OSError, EOFError, OverflowError, MemoryError) as e:
+        raise SketchError(f"not a readable .npy file ({e})".replace("\n", " "), path=path) from None
+    if not isinstance(data, np.ndarray):  # np.load opens zip archives (.npz) as well
+        getattr(data, "close", lambda: None)()
+        raise SketchError("not a .npy file (a zip archive: .npz?)", path=path)
     side = BITMAP_SIDE * BITMAP_SIDE
     if data.ndim == 3 and data.shape[1:] == (BITMAP_SIDE, BITMAP_SIDE):
         data = data.reshape(len(data), side)
@@ -281,7 +349,7 @@ def iter_numpy_bitmap(
         )
     for i in range(len(data)):
         img = np.asarray(data[i], dtype=np.float32).reshape(BITMAP_SIDE, BITMAP_SIDE) / 255.0
-        yield Sketch(raster=img, label=label, key_id=str(i), source=str(path))
+        yield Sketch(raster=img, label=label, key_id=str(i), source=str(path), line=i + 1)
 
 
 def write_numpy_bitmap(sketches: Iterable[Sketch], path: str | Path) -> int:

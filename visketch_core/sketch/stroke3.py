@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from visketch_core.errors import SketchError
+from visketch_core.sketch import limits
 from visketch_core.sketch.model import Sketch
 from visketch_core.sketch.quickdraw import OnError, label_from_path, warn_on_error
 
@@ -34,6 +35,8 @@ def stroke3_to_strokes(data: np.ndarray) -> list[np.ndarray]:
     if not np.all(np.isfinite(arr)):
         raise ValueError("NaN or infinite offsets")
     xy = np.cumsum(arr[:, :2].astype(np.float64), axis=0)
+    if xy.size and not float(np.abs(xy).max()) <= limits.MAX_COORD:
+        raise ValueError(f"offsets add up to coordinates beyond {limits.MAX_COORD:g}")
     ends = np.flatnonzero(arr[:, 2] > 0) + 1
     pieces = np.split(xy, ends)
     return [p.astype(np.float32) for p in pieces if len(p)]
@@ -73,12 +76,19 @@ class _ArrayUnpickler(pickle.Unpickler):
 def _read_member(zf: zipfile.ZipFile, name: str) -> np.ndarray:
     """One ``.npy`` member; object arrays go through ``_ArrayUnpickler`` (latin1, for
     Python 2 pickles as in the published sketch-rnn files)."""
+    size = zf.getinfo(name).file_size  # what the member inflates to
+    if size > limits.MAX_ARRAY_BYTES:
+        raise limits.LimitError(f"{name} inflates to {size >> 20} MB; at most "
+                                f"{limits.MAX_ARRAY_BYTES >> 20} MB are read")
     with zf.open(name) as fh:
         version = np.lib.format.read_magic(fh)
         if version == (1, 0):
-            _shape, _fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            shape, _fortran, dtype = np.lib.format.read_array_header_1_0(fh)
         else:
-            _shape, _fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            shape, _fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        if not dtype.hasobject and int(np.prod(shape, dtype=object)) * dtype.itemsize > size:
+            # a header may claim any shape: never allocate more than the member holds
+            raise ValueError(f"{name}: the header's shape {shape} is larger than its data")
         if dtype.hasobject:
             return np.asarray(_ArrayUnpickler(fh, encoding="latin1").load())
     with zf.open(name) as fh:
@@ -93,6 +103,8 @@ def _load(path: Path) -> dict[str, np.ndarray]:
                 name.removesuffix(".npy"): _read_member(zf, name)
                 for name in zf.namelist() if name.endswith(".npy")
             }
+    except limits.LimitError as e:
+        raise SketchError(str(e), path=path) from None
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
         raise SketchError(
             f"not a readable stroke-3 .npz file ({e.__class__.__name__}: {e})".replace("\n", " "),
@@ -134,10 +146,14 @@ def iter_stroke3(
         for i, item in enumerate(arr):
             try:
                 strokes = stroke3_to_strokes(item)
+                limits.check_counts(len(strokes), sum(len(s) for s in strokes))
+                sketch = Sketch(strokes=strokes, label=label, key_id=f"{name}/{i}",
+                                source=str(path), line=i + 1)
+                sketch.validate()  # offsets that add up to 1e7 are as corrupt as NaN
             except (ValueError, TypeError) as e:
                 report(SketchError(f"{name} sketch {i}: {e}", path=path, line=i + 1))
                 continue
-            yield Sketch(strokes=strokes, label=label, key_id=f"{name}/{i}", source=str(path))
+            yield sketch
 
 
 def write_stroke3(

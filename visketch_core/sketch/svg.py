@@ -7,6 +7,11 @@ are flattened into points; ``transform`` attributes (matrix, translate, scale, r
 skewX, skewY) compose down the tree. Every subpath becomes one stroke, in the SVG's user
 units (y down, as in images). Malformed path data keeps what came before the error, as
 browsers do; a file with nothing drawable is a SketchError.
+
+Files are parsed by defusedxml with DTDs, entities and external references forbidden: an
+SVG is data from anywhere, and entity expansion or a ``file://`` reference must never be
+resolved. Numbers out of range (``1e999``, a transform that overflows) and drawings over
+``limits.MAX_POINTS`` are one SketchError naming the element, never a crash.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import defusedxml.ElementTree as SafeET
 import numpy as np
+from defusedxml import DefusedXmlException
 
 from visketch_core.errors import SketchError
+from visketch_core.sketch import limits
 from visketch_core.sketch.model import FRAME, Sketch, normalise
 
 _NUM = re.compile(r"[\s,]*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
@@ -48,11 +56,18 @@ def _num(text: str | None, default: float = 0.0) -> float:
     return float(m.group(1)) if m else default
 
 
+class _OutOfRange(ValueError):
+    """A number or a result an element's geometry cannot use."""
+
+
 def parse_transform(text: str | None) -> np.ndarray:
-    """An SVG ``transform`` attribute -> float64 (3, 3) matrix (identity when absent)."""
+    """An SVG ``transform`` attribute -> float64 (3, 3) matrix (identity when absent).
+    ValueError for a number that is not finite."""
     out = np.eye(3)
     for name, args in _TRANSFORM.findall(text or ""):
         v = [float(x) for x in _NUM.findall(args)]
+        if not all(math.isfinite(x) for x in v):
+            raise _OutOfRange(f"transform {name}() has a number out of range")
         m = np.eye(3)
         if name == "matrix" and len(v) == 6:
             m[:2] = [[v[0], v[2], v[4]], [v[1], v[3], v[5]]]
@@ -131,7 +146,17 @@ def parse_path_data(d: str, scale: float = 1.0) -> list[np.ndarray]:
     last_ctrl: np.ndarray | None = None  # for S/T reflection
     last_cmd = ""
     pos, cmd = 0, ""
+    done = 0  # points of the finished subpaths: a short string of curves can ask for millions
+
+    def new_subpath(at: np.ndarray) -> None:
+        nonlocal done
+        done += len(subpaths[-1]) if subpaths else 0
+        subpaths.append([at.copy()])
+        drawn.append(False)
+
     while True:
+        if subpaths and done + len(subpaths[-1]) > limits.MAX_POINTS:
+            raise limits.LimitError(f"path data makes over {limits.MAX_POINTS} points")
         m = _CMD.match(d, pos)
         if m:
             cmd, pos = m.group(1), m.end()
@@ -146,26 +171,25 @@ def parse_path_data(d: str, scale: float = 1.0) -> list[np.ndarray]:
                 return [np.asarray(p) for p, ok in zip(subpaths, drawn, strict=True) if ok]
             args.append(float(mm.group(1)))
             pos = mm.end()
+            if not math.isfinite(args[-1]):  # 1e999: malformed, like any bad number
+                return [np.asarray(p) for p, ok in zip(subpaths, drawn, strict=True) if ok]
         base = cur if rel else np.zeros(2)
         if up == "M":
             cur = base + args
             start = cur.copy()
-            subpaths.append([cur.copy()])
-            drawn.append(False)
+            new_subpath(cur)
             cmd = "l" if rel else "L"  # further pairs are implicit linetos
             last_cmd, last_ctrl = "M", None
             continue
         if not subpaths:
-            subpaths.append([cur.copy()])
-            drawn.append(False)
+            new_subpath(cur)
         pts = subpaths[-1]
         drawn[-1] = True
         ctrl = None
         if up == "Z":
             pts.append(start.copy())
             cur = start.copy()
-            subpaths.append([cur.copy()])
-            drawn.append(False)
+            new_subpath(cur)
         elif up == "L":
             cur = base + args
             pts.append(cur.copy())
@@ -224,41 +248,88 @@ def _shape_points(el: ET.Element, tag: str, scale: float) -> list[np.ndarray]:
     return []
 
 
-def _walk(el: ET.Element, matrix: np.ndarray, stroked: bool, out: list[np.ndarray]) -> None:
-    tag = _tag(el)
-    if tag in _SKIP or _attr(el, "display") == "none" or _attr(el, "visibility") == "hidden":
-        return
-    matrix = matrix @ parse_transform(el.get("transform"))
-    stroke = _attr(el, "stroke")
-    stroked = stroked if stroke is None else stroke != "none"
-    if tag in ("rect", "circle", "ellipse") and not stroked:
-        return  # a filled-only shape (a background, say) is not a stroke
-    scale = math.sqrt(abs(np.linalg.det(matrix[:2, :2]))) or 1.0
-    for pts in _shape_points(el, tag, scale):
-        if len(pts) == 0 or not np.all(np.isfinite(pts)):
+def _walk(root: ET.Element, out: list[np.ndarray]) -> None:
+    """Collect the strokes of the tree under ``root`` into ``out``, in document order.
+    Iterative (an explicit stack): 5000 nested groups must not exhaust Python's stack."""
+    seen: dict[str, int] = {}
+    points = 0
+    stack: list[tuple[ET.Element, np.ndarray, bool]] = [(root, np.eye(3), False)]
+    while stack:
+        el, matrix, stroked = stack.pop()
+        tag = _tag(el)
+        seen[tag] = seen.get(tag, 0) + 1
+        if tag in _SKIP or _attr(el, "display") == "none" or _attr(el, "visibility") == "hidden":
             continue
+        try:
+            transform = el.get("transform")
+            if transform:  # (most elements have none: no matrix product for them)
+                matrix = matrix @ parse_transform(transform)
+                if not np.all(np.isfinite(matrix)):
+                    raise _OutOfRange("its transforms overflow")
+            stroke = _attr(el, "stroke")
+            stroked = stroked if stroke is None else stroke != "none"
+            if tag not in ("rect", "circle", "ellipse") or stroked:  # filled-only: background
+                for pts in _element_strokes(el, tag, matrix):
+                    points += len(pts)
+                    limits.check_counts(len(out) + 1, points)
+                    out.append(pts)
+        except limits.LimitError as e:
+            raise limits.LimitError(f"<{tag}> number {seen[tag]}: {e}") from None
+        except _OutOfRange as e:
+            raise _OutOfRange(f"<{tag}> number {seen[tag]}: {e}") from None
+        except (ValueError, OverflowError, ZeroDivisionError, FloatingPointError) as e:
+            # (math on numbers near the float limit: "math domain error", NaN to int)
+            raise _OutOfRange(f"<{tag}> number {seen[tag]}: numbers out of range "
+                              f"({e})") from None
+        stack.extend((child, matrix, stroked) for child in reversed(el))
+
+
+def _element_strokes(el: ET.Element, tag: str, matrix: np.ndarray) -> list[np.ndarray]:
+    """One element's strokes in the root's coordinates (float32)."""
+    scale = math.sqrt(abs(np.linalg.det(matrix[:2, :2]))) or 1.0
+    strokes = []
+    for pts in _shape_points(el, tag, min(scale, 1e6)):
+        if len(pts) == 0:
+            continue
+        if not np.all(np.isfinite(pts)):
+            raise _OutOfRange("numbers out of range")
         pts = pts @ matrix[:2, :2].T + matrix[:2, 2]
+        if not np.all(np.isfinite(pts)) or float(np.abs(pts).max()) > limits.MAX_COORD:
+            raise _OutOfRange(f"coordinates beyond {limits.MAX_COORD:g} once transformed")
         # drop consecutive duplicates, keep at least one point
         keep = np.concatenate([[True], np.any(np.diff(pts, axis=0) != 0, axis=1)])
-        out.append(pts[keep].astype(np.float32))
-    for child in el:
-        _walk(child, matrix, stroked, out)
+        strokes.append(pts[keep].astype(np.float32))
+    return strokes
 
 
 def read_svg(path: str | Path) -> Sketch:
     """Read an SVG file into one Sketch (strokes in user units). SketchError (one line) if
-    the file is not SVG/XML or has nothing drawable."""
+    the file is not SVG/XML, uses a DTD or entities, is over the limits, or has nothing
+    drawable."""
     path = Path(path)
     try:
-        root = ET.parse(path).getroot()
+        with open(path, "rb") as fh:
+            data = limits.read_text_limited(fh)
+        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True,
+                                 forbid_external=True)
+    except DefusedXmlException as e:
+        what = "a DTD (<!DOCTYPE ...>)" if "DTD" in type(e).__name__ else "entities"
+        raise SketchError(f"the SVG uses {what}: these are not read, for safety",
+                          path=path) from None
     except ET.ParseError as e:
         raise SketchError(f"not valid SVG/XML ({e})", path=path) from None
+    except limits.LimitError as e:
+        raise SketchError(str(e), path=path) from None
     except OSError as e:
         raise SketchError(f"cannot read file ({e.strerror})", path=path) from None
     if _tag(root) != "svg":
         raise SketchError(f"not an SVG file (root element <{_tag(root)}>)", path=path)
     strokes: list[np.ndarray] = []
-    _walk(root, np.eye(3), False, strokes)
+    try:
+        with np.errstate(all="ignore"):  # overflows become inf, checked and reported above
+            _walk(root, strokes)
+    except ValueError as e:  # _OutOfRange and LimitError
+        raise SketchError(str(e), path=path) from None
     if not strokes:
         raise SketchError("SVG has no paths, lines or polylines to read", path=path)
     sketch = Sketch(strokes=strokes, source=str(path))
