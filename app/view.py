@@ -11,6 +11,9 @@ from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QWidget
 
 MIN_SCALE, MAX_SCALE = 0.05, 20.0
+# Fit zooms in no further than this: pen widths are in document units, so a small drawing
+# (QuickDraw's 0..255) fitted to a large window would otherwise show heavy, marker-like lines.
+FIT_MAX_SCALE = 2.0
 
 
 class ZoomableView(QWidget):
@@ -66,7 +69,7 @@ class ZoomableView(QWidget):
         if box is None:
             self.set_view(1.0, QPointF(0, 0))
             return
-        self.fit_rect(*box, margin_px)
+        self.fit_rect(*box, margin_px, max_scale=FIT_MAX_SCALE)
         self._auto_fit = True  # refit when the widget is resized, until the user zooms or pans
 
     def view(self) -> tuple[float, QPointF, bool]:

@@ -240,3 +240,21 @@ def test_the_leaf_vote_card_is_off_by_default_and_never_at_the_pen(qtbot, make_w
     with qtbot.waitSignal(w.canvas.leaf_hovered, timeout=2000):
         QTest.mouseMove(w.canvas, QPoint(151, 149))   # a real hover, away from the pen
     assert w.canvas.hovered_leaf == 0
+
+
+# -- a QuickDraw file opened in a large window -------------------------------------------------
+def test_a_quickdraw_sketch_fitted_to_a_large_window_keeps_a_normal_line_weight(qtbot, make_window):
+    from visketch_core.sketch.model import Sketch
+
+    w = make_window()
+    w.resize(1280, 720)
+    qtbot.wait(50)
+    square = np.array([[0, 0], [255, 0], [255, 255], [0, 255], [0, 0]], np.float32)
+    w.set_document(Sketch(strokes=[square], label="square"), path=None)
+    c = w.canvas
+    scale = c.transform().m11()
+    width_px = w.document.strokes[0].width * scale
+    assert width_px <= 6.0, f"a 3-unit line shows {width_px:.1f} px wide at the fit zoom"
+    top_left, bottom_right = c.to_widget(0, 0), c.to_widget(255, 255)  # nothing clipped
+    assert top_left.x() >= 0 and top_left.y() >= 0
+    assert bottom_right.x() <= c.width() and bottom_right.y() <= c.height()
