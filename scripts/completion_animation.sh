@@ -13,7 +13,13 @@ n=$(ls "$frames"/frame-*.png | wc -l)
 mid=$(ls "$frames"/frame-*.png | sed -n "$(( n * 2 / 3 + 1 ))p")
 mkdir -p docs/images
 cp "$mid" docs/images/app-completion.png
-"$(command -v /usr/bin/convert || command -v convert)" -delay 12 -loop 0 "$frames"/frame-*.png -delay 200 "$(ls "$frames"/frame-*.png | tail -1)" \
-  -resize 50% -layers Optimize docs/images/app-completion.gif
+# at most 60 frames, evenly spread, each halved as it is read (ImageMagick's default cache
+# limits refuse a few hundred full-size frames)
+step=$(( (n + 59) / 60 ))
+pick=$(ls "$frames"/frame-*.png | awk -v s="$step" '(NR - 1) % s == 0 { print $0 "[50%]" }')
+last="$(ls "$frames"/frame-*.png | tail -1)[50%]"
+# shellcheck disable=SC2086
+"$(command -v /usr/bin/convert || command -v convert)" -delay $(( 12 * step )) -loop 0 $pick -delay 200 "$last" \
+  -layers Optimize docs/images/app-completion.gif
 rm -rf "$frames"
 ls -la docs/images/app-completion.*
