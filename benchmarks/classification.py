@@ -28,6 +28,10 @@ import numpy as np
 from _common import ROOT, emit, machine
 
 VARIANTS = ("visketch", "leaf_only", "binary", "mean_pool", "cnn", "distilled")
+# the hybrid recognizer: node embeddings from one CNN feature pyramid (models/pyramid.py),
+# trained with outlier exposure and the recognition augmentations; "pyramid_gap" is the
+# same backbone with global average pooling instead of the quadtree head: a plain CNN
+HYBRID = ("pyramid", "pyramid_gap", "pyramid_leaf_only", "pyramid_binary", "pyramid_mean_pool")
 
 
 def latency(rec, sketches, repeats: int = 3) -> dict:
@@ -51,17 +55,32 @@ def latency(rec, sketches, repeats: int = 3) -> dict:
 
 
 def train_variant(name: str, data: str, epochs: int, out: Path, seed: int,
-                  teacher: Path | None = None) -> Path:
+                  teacher: Path | None = None, outlier_dir: str | None = None,
+                  log=lambda s: None) -> Path:
     """Train one quadtree variant; returns its checkpoint path."""
     from visketch_core.models.classifier import ClassifierConfig
     from visketch_core.models.context_encoder import ContextEncoderConfig
     from visketch_core.train.classifier import train_classifier
     from visketch_core.train.loop import TrainConfig
 
-    # the shipped model's config (the defaults), changing only what the ablation tests
+    tcfg = TrainConfig(epochs=epochs, seed=seed)
+    if name in HYBRID:
+        from visketch_core.data.augment import RECOGNITION
+        from visketch_core.data.outliers import default_outlier_dir
+
+        ablation = name.removeprefix("pyramid").lstrip("_")
+        enc = ContextEncoderConfig(embed="pyramid", use_context=ablation != "leaf_only")
+        cfg = ClassifierConfig(encoder=enc, head="gap" if ablation == "gap" else "quadtree",
+                               pooling="mean" if ablation == "mean_pool" else "attention")
+        outliers = default_outlier_dir() if outlier_dir is None else outlier_dir
+        run = out / f"{name}-epochs{epochs}-seed{seed}"
+        train_classifier(data, run, model_cfg=cfg, train_cfg=tcfg,
+                         binary=ablation == "binary", outliers=outliers,
+                         augment_cfg=RECOGNITION, resume=True, log=log)
+        return run / "classifier.pt"
+    # the first shipped model's config (the defaults), changing only what the ablation tests
     enc = ContextEncoderConfig(use_context=name != "leaf_only")
     cfg = ClassifierConfig(encoder=enc, pooling="mean" if name == "mean_pool" else "attention")
-    tcfg = TrainConfig(epochs=epochs, seed=seed)
     distill = None
     if name == "distilled":
         from visketch_core.train.distill import DistillConfig
@@ -144,6 +163,8 @@ def main() -> None:
     ap.add_argument("--reuse-shipped", action="store_true",
                     help="use the shipped model as the 'visketch' variant (only when it was "
                          "trained with the same epochs and seed as this run)")
+    ap.add_argument("--train-only", action="store_true",
+                    help="train the hybrid variants (resuming), evaluate nothing")
     ap.add_argument("--confusion", default=str(ROOT / "docs" / "images" / "confusion.png"))
     ap.add_argument("--threads", type=int, default=2, help="torch threads for training/eval "
                     "(latency is always measured with 2)")
@@ -173,6 +194,16 @@ def main() -> None:
             if done.exists() and not args.retrain:  # a finished variant of this very budget
                 variants[name] = json.loads(done.read_text())
                 print(json.dumps({name: variants[name], "from": str(done)}), flush=True)
+                continue
+            if name in HYBRID:
+                run = out / f"{name}-epochs{args.epochs}-seed{args.seed}"
+                if args.retrain or not (run / "metrics.json").exists():
+                    train_variant(name, args.data, args.epochs, out, args.seed,
+                                  log=lambda s: print(s, flush=True))
+                if args.train_only:
+                    continue
+                variants[name] = hybrid_report(run / "classifier.pt", args)
+                print(json.dumps({name: variants[name]}), flush=True)
                 continue
             if name == "distilled" and (args.retrain or not teacher.exists()):
                 variants["cnn"] = cnn_variant(args.data, args.epochs, args.seed, teacher)

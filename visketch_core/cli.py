@@ -95,13 +95,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
             errors(_sketch_error(sk, path, exc))
             continue
         if args.jsonl:
-            print(json.dumps({"input": path, "index": i, "label": pred.label,
+            print(json.dumps({"input": path, "index": i, "label": pred.known_label,
+                              "known": pred.known, "verdict": pred.verdict,
+                              "closest": pred.label,
                               "top": [[n, round(p, 6)] for n, p in pred.top],
                               "leaves": int(len(pred.leaf_weights)), "ms": round(pred.ms, 3)}),
                   flush=True)
         else:
             top = ", ".join(f"{n} {p:.2f}" for n, p in pred.top)
-            sure = "" if pred.confident else "  (not sure)"
+            sure = {"sure": "", "unsure": "  (not sure)",
+                    "unknown": "  (none of the known classes)"}[pred.verdict]
             print(f"{path}[{i}]: {top}{sure}")
     return 1 if errors.count else 0
 

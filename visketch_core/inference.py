@@ -23,8 +23,16 @@ class Prediction:
     leaf_levels: int64 (L,) leaf depth (0 = whole canvas, 3 = 32 px cells).
     leaf_weights: float32 (L,) attention-pooling weight of each leaf (sums to 1).
     leaf_votes: float32 (L, C) each leaf's own class distribution.
-    confident: top probability >= the model's confidence threshold.
+    confident: a sure guess: known, and top probability >= the model's confidence threshold.
+    known: False when the drawing looks like none of the classes (the model's unknown
+        score is below its calibrated threshold; see eval/unknown.py). Always True for a
+        model without that calibration.
+    unknown_score: that score (higher = more like a known class), NaN without calibration.
     ms: wall time of the classification in milliseconds.
+
+    ``verdict`` sums it up: "sure", "unsure" (still ambiguous) or "unknown" (none of these).
+    ``label`` is the top class even when unknown (the closest one); ``known_label`` is None
+    then.
     """
 
     classes: list[str]
@@ -37,11 +45,23 @@ class Prediction:
     confident: bool
     threshold: float
     ms: float
+    known: bool = True
+    unknown_score: float = float("nan")
     extra: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
         return self.top[0][0]
+
+    @property
+    def known_label(self) -> str | None:
+        return self.label if self.known else None
+
+    @property
+    def verdict(self) -> str:
+        if not self.known:
+            return "unknown"
+        return "sure" if self.confident else "unsure"
 
     def leaf_top(self, i: int, k: int = 3) -> list[tuple[str, float]]:
         """The top-k classes of leaf ``i``'s own vote."""
@@ -69,8 +89,11 @@ class Recognizer:
     """
 
     def __init__(self, model, classes: list[str], geometry, device, threshold: float,
-                 path: Path | None = None):
+                 path: Path | None = None, gate=None):
+        from visketch_core.eval.unknown import UnknownGate
+
         self.model = model
+        self.gate = gate if gate is not None else UnknownGate({})
         self.classes = list(classes)
         self.geometry = geometry
         self.device = device
@@ -94,8 +117,15 @@ class Recognizer:
 
             torch.set_num_threads(threads)
         model, classes, geometry, meta, p = load_classifier(path, dev)
+        from visketch_core.eval.unknown import UnknownGate
+
         threshold = float(meta.get("metrics", {}).get("confidence_threshold", 0.5))
-        return cls(model, classes, geometry, dev, threshold, p)
+        return cls(model, classes, geometry, dev, threshold, p, UnknownGate(meta))
+
+    @property
+    def knows_unknown(self) -> bool:
+        """Whether this model can say a drawing is none of its classes."""
+        return self.gate.active
 
     def classify(self, sketch: Sketch, top_k: int = 5) -> Prediction:
         return self.classify_many([sketch], top_k=top_k)[0]
@@ -124,6 +154,8 @@ class Recognizer:
         probs = out["probs"].float().cpu().numpy()
         weights = out["leaf_weights"].float().cpu().numpy()
         votes = out["leaf_probs"].float().cpu().numpy()
+        pooled = out["pooled"].float().cpu().numpy() if "pooled" in out else None
+        known, uscore = self.gate(out["logits"].float().cpu().numpy(), pooled)
         ms = (time.perf_counter() - t0) * 1000.0 / max(1, len(sketches))
         preds = []
         for i, (sk, c) in enumerate(zip(sketches, ctxs)):
@@ -138,8 +170,10 @@ class Recognizer:
                 leaf_levels=c.level,
                 leaf_weights=weights[i, :n],
                 leaf_votes=votes[i, :n],
-                confident=top[0][1] >= self.threshold,
+                confident=bool(known[i]) and top[0][1] >= self.threshold,
                 threshold=self.threshold,
                 ms=ms,
+                known=bool(known[i]),
+                unknown_score=float(uscore[i]),
             ))
         return preds

@@ -19,6 +19,13 @@ class AugmentConfig:
     partial_prob: float = 0.2                    # chance of keeping only the first k strokes
     partial_min: float = 0.4                     # k >= this share of the strokes
     width_range: tuple[float, float] = (2.0, 4.0)
+    stray_prob: float = 0.0                      # chance of adding one stray short stroke
+    stray_len: tuple[float, float] = (0.1, 0.5)  # its length, as a share of the sketch's size
+
+
+# what the recognizer trains with: more unfinished drawings (it classifies while the user
+# draws) and the odd stray line (one slip must not flip a confident guess)
+RECOGNITION = AugmentConfig(partial_prob=0.35, partial_min=0.25, stray_prob=0.1)
 
 
 def augment(sketch: Sketch, rng: np.random.Generator, cfg: AugmentConfig | None = None) -> Sketch:
@@ -35,6 +42,8 @@ def augment(sketch: Sketch, rng: np.random.Generator, cfg: AugmentConfig | None 
         keep = rng.random(len(strokes)) >= cfg.stroke_dropout
         if keep.sum() >= 1:
             strokes = [s for s, k in zip(strokes, keep) if k]
+    if cfg.stray_prob > 0 and rng.random() < cfg.stray_prob:
+        strokes.append(_stray(np.concatenate(strokes), rng, cfg.stray_len))
     a = np.deg2rad(rng.uniform(-cfg.rotate_deg, cfg.rotate_deg))
     sx, sy = rng.uniform(*cfg.scale, size=2)
     sh = rng.uniform(-cfg.shear, cfg.shear)
@@ -49,6 +58,20 @@ def augment(sketch: Sketch, rng: np.random.Generator, cfg: AugmentConfig | None 
             p = p + rng.normal(0, cfg.jitter_px, size=p.shape)
         out.append(p.astype(np.float32))
     return Sketch(strokes=out, label=sketch.label, source=sketch.source, key_id=sketch.key_id)
+
+
+def _stray(pts: np.ndarray, rng: np.random.Generator, share: tuple[float, float]) -> np.ndarray:
+    """A short, slightly bent line starting somewhere in (or just around) the sketch's box."""
+    lo, hi = pts.min(0), pts.max(0)
+    size = float(max(hi - lo)) or 1.0
+    start = lo + rng.uniform(-0.1, 1.1, size=2) * (hi - lo)
+    length = rng.uniform(*share) * size
+    a = rng.uniform(0, 2 * np.pi)
+    bend = rng.normal(0, 0.3)
+    t = np.linspace(0, 1, 4)[:, None]
+    ang = a + bend * t
+    steps = np.concatenate([np.cos(ang), np.sin(ang)], 1) * (length / 3)
+    return (start + np.concatenate([[[0.0, 0.0]], np.cumsum(steps[:-1], 0)])).astype(np.float32)
 
 
 def partial(sketch: Sketch, share: float) -> Sketch:

@@ -23,6 +23,11 @@ class ClassifierConfig:
     pooling: str = "attention"      # "attention" | "mean" (ablation)
     vote_weight: float = 0.3        # weight of the per-leaf vote loss
     label_smoothing: float = 0.1
+    head: str = "quadtree"          # "quadtree" (contexts, leaf mixer, pooling, votes) |
+    #                                 "gap" (the node-embedding CNN, global average pooled:
+    #                                 a plain CNN on the same backbone; needs embed "pyramid")
+    outlier_weight: float = 0.5     # weight of the loss that pushes drawings of no class
+    #                                 (target -1) toward a uniform distribution
 
     @staticmethod
     def from_dict(d: dict) -> ClassifierConfig:
@@ -38,9 +43,15 @@ class QuadtreeClassifier(nn.Module):
     def __init__(self, cfg: ClassifierConfig):
         super().__init__()
         assert cfg.pooling in ("attention", "mean"), cfg.pooling
+        assert cfg.head in ("quadtree", "gap"), cfg.head
+        assert cfg.head == "quadtree" or cfg.encoder.embed == "pyramid", \
+            "the gap head reads the pyramid's features"
         self.cfg = cfg
         d = cfg.encoder.dim
         self.encoder = ContextEncoder(cfg.encoder)
+        if cfg.head == "gap":
+            self.gap_head = nn.Sequential(nn.Dropout(0.2), nn.Linear(
+                self.encoder.pyramid.backbone.channels, cfg.num_classes))
         self.mixer = Transformer(dim=d, depth=cfg.leaf_layers, heads=cfg.leaf_heads,
                                  dropout=cfg.dropout)
         self.pool_score = (nn.Sequential(nn.Linear(d, d), nn.Tanh(), nn.Linear(d, 1))
@@ -50,6 +61,8 @@ class QuadtreeClassifier(nn.Module):
         self.vote = nn.Linear(d, cfg.num_classes)
 
     def forward(self, batch: dict, targets: torch.Tensor | None = None) -> dict:
+        if self.cfg.head == "gap":
+            return self._forward_gap(batch, targets)
         mask = batch["mask"]                                      # (B, L) bool
         h = self.encoder(batch["patches"], batch["tokens"], batch["level"], batch["boxes"], mask)
         h = self.mixer(h, mask=mask)                              # (B, L, d)
@@ -68,13 +81,40 @@ class QuadtreeClassifier(nn.Module):
             "leaf_weights": w,
             "leaf_logits": leaf_logits,
             "leaf_probs": leaf_logits.softmax(-1),
+            "pooled": pooled,
         }
         if targets is not None:
-            ls = self.cfg.label_smoothing
-            loss = F.cross_entropy(logits, targets, label_smoothing=ls)
-            if self.cfg.vote_weight > 0:
-                t = targets[:, None].expand_as(mask)[mask]
-                loss = loss + self.cfg.vote_weight * F.cross_entropy(
-                    leaf_logits[mask], t, label_smoothing=ls)
-            out["loss"] = loss
+            out["loss"] = self.loss(logits, targets, leaf_logits, mask)
         return out
+
+    def _forward_gap(self, batch: dict, targets: torch.Tensor | None) -> dict:
+        mask = batch["mask"]
+        _, pooled = self.encoder.pyramid(batch["patches"])
+        logits = self.gap_head(pooled)
+        w = mask.float() / mask.sum(-1, keepdim=True).clamp(min=1)
+        leaf_logits = logits[:, None].expand(-1, mask.shape[1], -1)
+        out = {"logits": logits, "probs": logits.softmax(-1), "leaf_weights": w,
+               "leaf_logits": leaf_logits, "leaf_probs": leaf_logits.softmax(-1),
+               "pooled": pooled}
+        if targets is not None:
+            out["loss"] = self.loss(logits, targets, None, mask)
+        return out
+
+    def loss(self, logits, targets, leaf_logits, mask) -> torch.Tensor:
+        """Label-smoothed cross-entropy on the sketch and (weighted) on every leaf's vote;
+        rows with target -1 are drawings of no class: their loss is the cross-entropy to
+        the uniform distribution (outlier exposure), scaled by ``outlier_weight``."""
+        ls = self.cfg.label_smoothing
+        known = targets >= 0
+        loss = logits.new_zeros(())
+        if known.any():
+            loss = loss + F.cross_entropy(logits[known], targets[known], label_smoothing=ls)
+            if leaf_logits is not None and self.cfg.vote_weight > 0:
+                m = mask & known[:, None]
+                t = targets[:, None].expand_as(mask)[m]
+                loss = loss + self.cfg.vote_weight * F.cross_entropy(
+                    leaf_logits[m], t, label_smoothing=ls)
+        if (~known).any() and self.cfg.outlier_weight > 0:
+            lp = logits[~known].log_softmax(-1)
+            loss = loss + self.cfg.outlier_weight * (-lp.mean(-1)).mean()
+        return loss

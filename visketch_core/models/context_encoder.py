@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from visketch_core.models.layers import PatchEmbed, Transformer
+from visketch_core.models.pyramid import PyramidEmbed
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class ContextEncoderConfig:
     stem_width: int = 24
     stem: str = "light"       # "light" (patchifying convs) | "conv3" (3x3 stride-2 convs)
     use_context: bool = True  # False: each leaf sees only its own patch (ablation)
+    embed: str = "patch"      # node embeddings: "patch" (a stem per node's 32x32 patch),
+    #                           "pyramid" (cells of one CNN over the sketch), "both" (summed)
+    pyramid_width: int = 32
+    pyramid_size: int = 64
 
 
 class ContextEncoder(nn.Module):
@@ -42,7 +47,11 @@ class ContextEncoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         d = cfg.dim
-        self.embed = PatchEmbed(dim=d, patch=cfg.patch, width=cfg.stem_width, kind=cfg.stem)
+        assert cfg.embed in ("patch", "pyramid", "both"), cfg.embed
+        self.embed = (PatchEmbed(dim=d, patch=cfg.patch, width=cfg.stem_width, kind=cfg.stem)
+                      if cfg.embed != "pyramid" else None)
+        self.pyramid = (PyramidEmbed(d, cfg.depth, cfg.pyramid_width, cfg.pyramid_size)
+                        if cfg.embed != "patch" else None)
         self.level_emb = nn.Parameter(torch.randn(cfg.depth, d) * 0.02)
         self.slot_emb = nn.Parameter(torch.randn(9, d) * 0.02)
         self.dummy = nn.Parameter(torch.randn(d) * 0.02)
@@ -56,7 +65,13 @@ class ContextEncoder(nn.Module):
     def node_embeddings(self, patches: torch.Tensor) -> torch.Tensor:
         """(B, M, P, P) -> (B, M, dim): every node embedded exactly once."""
         B, M, P, _ = patches.shape
-        return self.embed(patches.reshape(B * M, 1, P, P).float()).view(B, M, -1)
+        out = None
+        if self.embed is not None:
+            out = self.embed(patches.reshape(B * M, 1, P, P).float()).view(B, M, -1)
+        if self.pyramid is not None:
+            cells, _ = self.pyramid(patches)
+            out = cells if out is None else out + cells
+        return out
 
     def leaf_query(self, level: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
         """(B, L, dim): CLS token plus the leaf's position, size and depth."""
@@ -67,8 +82,11 @@ class ContextEncoder(nn.Module):
         return self.cls + self.leaf_pos(geo)
 
     def forward(self, patches, tokens, level, boxes, mask) -> torch.Tensor:
+        return self.encode(self.node_embeddings(patches), tokens, level, boxes, mask)
+
+    def encode(self, nodes, tokens, level, boxes, mask) -> torch.Tensor:
+        """Per-leaf CLS vectors from node embeddings ``nodes`` (B, M, dim)."""
         cfg = self.cfg
-        nodes = self.node_embeddings(patches)                     # (B, M, d)
         B, L, S = tokens.shape
         d = nodes.shape[-1]
         if not cfg.use_context:

@@ -46,13 +46,20 @@ def train_classifier(data_dir: str | Path, out_dir: str | Path, *,
                      binary: bool = False, resume: bool = False,
                      limit_per_class: int | None = None, device: str = "auto",
                      cache_dir: str | Path | None = None, cache_views: int = 4,
-                     distill=None, log=print) -> dict:
+                     distill=None, outliers: str | Path | None = None,
+                     outlier_buckets: int = 3, augment_cfg: AugmentConfig | None = None,
+                     log=print) -> dict:
     """Train, keep the best epoch on validation, write ``out_dir/classifier.pt`` and
     ``out_dir/metrics.json``. Returns the validation metrics of the best epoch.
 
     With ``cache_dir``, training reads ``cache_views`` cached views (the clean sketches and
     fixed augmentations, cycled by epoch) instead of augmenting afresh every epoch.
     With ``distill`` (a ``DistillConfig``), a frozen CNN teacher's soft labels join the loss.
+    With ``outliers`` (a folder of other classes' ndjson files), the drawings of its
+    "train" class group (``data/outliers.py``) join training with target -1 (pushed toward
+    a uniform guess); each epoch samples as many of them as ``outlier_buckets`` classes.
+    After training, the unknown verdict is calibrated (``eval/unknown.py``) on validation
+    sketches against the "tune" group and stored in the checkpoint.
     """
     out_dir = Path(out_dir)
     dev = pick_device(device)
@@ -83,11 +90,26 @@ def train_classifier(data_dir: str | Path, out_dir: str | Path, *,
         teacher = load_teacher(distill, train.classes)
         net = Distilled(model, teacher, distill)
         render_size = teacher.cfg.size
-    ds = SketchDataset(train.sketches, train.labels, geometry, augment=AugmentConfig(),
+    train_sketches, train_labels = list(train.sketches), list(train.labels)
+    labels = np.asarray(train.labels)
+    if outliers is not None:
+        if train_cache is not None or distill is not None:
+            raise ValueError("outlier training needs live preprocessing and no teacher")
+        from visketch_core.data.outliers import load_outliers
+
+        keys = {s.key_id for s in train.sketches + val.sketches if s.key_id}
+        extra_sk = load_outliers(outliers, "train", train.classes, keys).sketches
+        train_sketches += extra_sk
+        train_labels += [-1] * len(extra_sk)
+        # the epoch sampler balances by label: outliers count as a few extra "classes"
+        C = len(train.classes)
+        labels = np.concatenate([labels, C + np.arange(len(extra_sk)) % outlier_buckets])
+        log(f"outlier exposure: {len(extra_sk)} drawings of other classes")
+    ds = SketchDataset(train_sketches, train_labels, geometry,
+                       augment=augment_cfg or AugmentConfig(),
                        seed=train_cfg.seed, binary=binary, cache=train_cache,
                        render_size=render_size)
     val_ds = SketchDataset(val.sketches, val.labels, geometry, binary=binary, cache=val_cache)
-    labels = np.asarray(train.labels)
     best = {"balanced_top1": -1.0}
     history: list[dict] = []
 
@@ -136,6 +158,11 @@ def train_classifier(data_dir: str | Path, out_dir: str | Path, *,
         best["replica_spread"] = spread
     if info.main:
         best["train_seconds"] = time.perf_counter() - t0
+        if outliers is not None and (out_dir / "classifier.pt").exists():
+            from visketch_core.eval.unknown import calibrate_checkpoint
+
+            best["unknown"] = calibrate_checkpoint(out_dir / "classifier.pt", data_dir,
+                                                   outliers, device=dev, log=log)
         (out_dir / "metrics.json").write_text(json.dumps(
             {"best_val": best, "history": history}, indent=2))
     trainer.release()
