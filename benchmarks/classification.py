@@ -121,21 +121,45 @@ def cnn_variant(data: str, epochs: int, seed: int, save: Path | None = None) -> 
     return rep
 
 
+def hybrid_report(ckpt: Path, args) -> dict:
+    """A trained hybrid variant on the test split, with the unknown verdict measured on the
+    outlier classes of the "test" group (never trained or tuned on)."""
+    import torch
+
+    from visketch_core.data.outliers import default_outlier_dir
+    from visketch_core.eval.classifier import evaluate_classifier
+    from visketch_core.models.checkpoint import read_checkpoint
+
+    rep = summarise(evaluate_classifier(ckpt, args.data, split="test",
+                                        outlier_dir=args.outliers or default_outlier_dir()))
+    blob = read_checkpoint(ckpt)
+    rep["params"] = sum(v.numel() for v in blob["weights"].values() if torch.is_tensor(v))
+    metrics = json.loads((ckpt.parent / "metrics.json").read_text())
+    rep["train_seconds"] = round(metrics["best_val"].get("train_seconds", float("nan")), 1)
+    rep["val_balanced_top1"] = metrics["best_val"]["balanced_top1"]
+    rep["best_epoch"] = metrics["best_val"].get("epoch")
+    rep["checkpoint"] = str(ckpt)
+    return rep
+
+
 def summarise(rep: dict) -> dict:
     keep = ("n", "top1", "top3", "balanced_top1", "ece", "confidence_threshold",
-            "confident_accuracy", "confident_share", "partial_50", "params", "train_seconds")
+            "confident_accuracy", "confident_share", "partial_50", "params", "train_seconds",
+            "unknown_score", "known_share", "sure_share", "sure_precision", "outliers")
     return {k: rep[k] for k in keep if k in rep}
 
 
 def shipped_report(args) -> dict:
     """The shipped model on the test split: accuracy, calibration, partial sketches, latency."""
     from visketch_core.data.corpus import load_corpus
+    from visketch_core.data.outliers import default_outlier_dir
     from visketch_core.eval.classifier import evaluate_classifier
     from visketch_core.inference import Recognizer
     from visketch_core.paths import default_classifier_path
 
     shipped = evaluate_classifier(default_classifier_path(), args.data, split="test",
-                                  confusion_png=args.confusion)
+                                  confusion_png=args.confusion,
+                                  outlier_dir=args.outliers or default_outlier_dir())
     rec = Recognizer.load(threads=2)
     test = load_corpus(args.data, "test", classes=rec.classes)
     return {**summarise(shipped), "confusion_png": args.confusion,
@@ -163,6 +187,9 @@ def main() -> None:
     ap.add_argument("--reuse-shipped", action="store_true",
                     help="use the shipped model as the 'visketch' variant (only when it was "
                          "trained with the same epochs and seed as this run)")
+    ap.add_argument("--outliers", default=None,
+                    help="folder of other classes' drawings (default: simplified-344x25 "
+                         "beside --data)")
     ap.add_argument("--train-only", action="store_true",
                     help="train the hybrid variants (resuming), evaluate nothing")
     ap.add_argument("--confusion", default=str(ROOT / "docs" / "images" / "confusion.png"))
@@ -227,6 +254,9 @@ def main() -> None:
                 done.write_text(json.dumps(variants[name]))
             print(json.dumps({name: variants[name]}), flush=True)
         result["variants"] = variants
+        if "pyramid" in variants and "pyramid_gap" in variants:
+            d = variants["pyramid"]["balanced_top1"] - variants["pyramid_gap"]["balanced_top1"]
+            result["pyramid_minus_gap_balanced_top1"] = round(d, 4)
         for name in ("visketch", "distilled"):
             if name in variants and "cnn" in variants:
                 d = variants[name]["balanced_top1"] - variants["cnn"]["balanced_top1"]

@@ -207,11 +207,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     enc = ContextEncoderConfig(dim=args.dim, layers=args.layers, heads=args.heads,
                                dropout=args.dropout, use_context=not args.leaf_only,
-                               stem=args.stem, stem_width=args.stem_width)
-    cfg = ClassifierConfig(encoder=enc, pooling=args.pooling, dropout=args.dropout)
+                               stem=args.stem, stem_width=args.stem_width,
+                               embed=args.embed)
+    cfg = ClassifierConfig(encoder=enc, pooling=args.pooling, dropout=args.dropout,
+                           head=args.head, outlier_weight=args.outlier_weight)
+    if args.head == "gap" and args.embed != "pyramid":
+        _err("--head gap reads the feature pyramid: use it with --embed pyramid")
+        return 2
     tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                        warmup_steps=args.warmup, seed=args.seed, workers=args.workers,
                        max_steps=args.max_steps)
+    from visketch_core.data.augment import RECOGNITION, AugmentConfig
+
+    augment_cfg = RECOGNITION if args.augment == "recognition" else AugmentConfig()
     distill = None
     if args.teacher:
         from visketch_core.train.distill import DistillConfig
@@ -222,7 +230,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                             binary=args.binary, resume=args.resume,
                             limit_per_class=args.limit_per_class, device=args.device,
                             cache_dir=args.cache, cache_views=args.cache_views,
-                            distill=distill, log=_log_line)
+                            distill=distill, outliers=args.outliers,
+                            augment_cfg=augment_cfg, log=_log_line)
     if os.environ.get("RANK", "0") == "0":  # one result line from a distributed run
         print(json.dumps(best))
     return 0
@@ -337,6 +346,19 @@ def classifier_train_parser() -> argparse.ArgumentParser:
     t.add_argument("--stem", choices=["light", "conv3"], default="light",
                    help="patch stem: two patchifying convs, or three 3x3 stride-2 convs")
     t.add_argument("--stem-width", type=int, default=24)
+    t.add_argument("--embed", choices=["patch", "pyramid", "both"], default="patch",
+                   help="node embeddings: a stem per node patch, the cells of one CNN "
+                        "feature pyramid over the sketch, or both summed")
+    t.add_argument("--head", choices=["quadtree", "gap"], default="quadtree",
+                   help="quadtree contexts + leaf votes, or global average pooling of the "
+                        "pyramid (a plain CNN on the same backbone)")
+    t.add_argument("--outliers", default=None,
+                   help="folder of other classes' drawings (e.g. simplified-344x25): its "
+                        "'train' class group joins training as 'none of these', its 'tune' "
+                        "group calibrates the unknown verdict")
+    t.add_argument("--outlier-weight", type=float, default=0.5)
+    t.add_argument("--augment", choices=["default", "recognition"], default="default",
+                   help="recognition: more unfinished drawings and the odd stray line")
     t.add_argument("--leaf-only", action="store_true", help="ablation: no multi-scale context")
     t.add_argument("--binary", action="store_true", help="ablation: binary patches, not SDF")
     t.add_argument("--limit-per-class", type=int, default=None)

@@ -43,15 +43,63 @@ def confusion_image(cm: np.ndarray, classes: list[str], path: str | Path) -> Non
     cv2.imwrite(str(path), img)
 
 
+def auroc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """Probability that a random ``pos`` score beats a random ``neg`` one (ties half)."""
+    pos, neg = np.asarray(pos, np.float64), np.asarray(neg, np.float64)
+    if not len(pos) or not len(neg):
+        return float("nan")
+    allv = np.concatenate([pos, neg])
+    order = allv.argsort(kind="mergesort")
+    ranks = np.empty(len(allv))
+    ranks[order] = np.arange(1, len(allv) + 1)
+    for v in np.unique(allv):          # average ranks of ties
+        m = allv == v
+        if m.sum() > 1:
+            ranks[m] = ranks[m].mean()
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2)
+                 / (len(pos) * len(neg)))
+
+
+def _outlier_report(model, classes, geometry, binary, dev, gate, threshold, outlier_dir,
+                    own_sketches, own_scores) -> dict:
+    import torch
+
+    from visketch_core.data.outliers import load_outliers
+    from visketch_core.eval.unknown import model_outputs
+
+    keys = {s.key_id for s in own_sketches if s.key_id}
+    other = load_outliers(outlier_dir, "test", classes, keys)
+    if not len(other):
+        return {"n": 0}
+    lo, po = model_outputs(model, SketchDataset(other.sketches, [0] * len(other), geometry,
+                                                binary=binary), dev)
+    known, score = gate(lo, po)
+    probs = torch.from_numpy(lo).softmax(-1).numpy()
+    sure = known & (probs.max(-1) >= threshold)
+    called = {}
+    for c in np.asarray(classes)[probs[sure].argmax(-1)]:
+        called[str(c)] = called.get(str(c), 0) + 1
+    return {"group": "test", "n": len(other), "classes": len(set(other.classes)),
+            "called_known": float(known.mean()), "called_sure": float(sure.mean()),
+            "sure_as": dict(sorted(called.items(), key=lambda kv: -kv[1])),
+            "auroc": auroc(own_scores, score)}
+
+
 def evaluate_classifier(model_path: str | Path | None = None, data_dir: str | Path | None = None,
                         *, split: str = "test", confusion_png: str | Path | None = None,
-                        device: str = "auto", partial_shares=(0.5,)) -> dict:
-    """Metrics of a classifier checkpoint on one split of a QuickDraw folder."""
+                        device: str = "auto", partial_shares=(0.5,),
+                        outlier_dir: str | Path | None = None) -> dict:
+    """Metrics of a classifier checkpoint on one split of a QuickDraw folder.
+
+    With ``outlier_dir`` and a checkpoint that can say "none of these", also the unknown
+    verdict: on the split's own sketches (sure share and precision, known share) and on the
+    drawings of the outlier classes of the "test" group, never trained or tuned on
+    (share called known, share called sure, the score's AUROC).
+    """
     import torch
 
     from visketch_core.models.checkpoint import load_classifier
     from visketch_core.models.device import pick_device
-    from visketch_core.train.classifier import predict
 
     dev = pick_device(device)
     model, classes, geometry, blob, path = load_classifier(model_path, dev)
@@ -59,17 +107,40 @@ def evaluate_classifier(model_path: str | Path | None = None, data_dir: str | Pa
     data = load_corpus(data_dir or default_data_dir(), split, classes=classes)
     labels = np.asarray(data.labels)
     threshold = float(blob.get("metrics", {}).get("confidence_threshold", 0.5))
-    with torch.inference_mode():
-        probs = predict(model, SketchDataset(data.sketches, labels, geometry, binary=binary), dev)
+    from visketch_core.eval.unknown import UnknownGate, model_outputs
+
+    gate = UnknownGate(blob)
+    logits, pooled = model_outputs(model, SketchDataset(data.sketches, labels, geometry,
+                                                        binary=binary), dev)
+    probs = torch.from_numpy(logits).softmax(-1).numpy()
     report = classification_report(probs, labels, classes, threshold=threshold)
+    if gate.active:
+        known, score = gate(logits, pooled)
+        sure = known & (probs.max(-1) >= threshold)
+        report["unknown_score"] = gate.score
+        report["known_share"] = float(known.mean())
+        report["sure_share"] = float(sure.mean())
+        report["sure_precision"] = float((probs[sure].argmax(-1) == labels[sure]).mean()) \
+            if sure.any() else float("nan")
+        if outlier_dir is not None:
+            report["outliers"] = _outlier_report(model, classes, geometry, binary, dev, gate,
+                                                 threshold, outlier_dir, data.sketches, score)
     report["model"] = str(path)
     report["split"] = split
     for share in partial_shares:
         part = [partial(s, share) for s in data.sketches]
-        pp = predict(model, SketchDataset(part, labels, geometry, binary=binary), dev)
+        pl, ppool = model_outputs(model, SketchDataset(part, labels, geometry, binary=binary),
+                                  dev)
+        pp = torch.from_numpy(pl).softmax(-1).numpy()
         rep = classification_report(pp, labels, classes, threshold=threshold)
-        report[f"partial_{int(share * 100)}"] = {k: rep[k] for k in (
-            "top1", "top3", "balanced_top1", "confident_accuracy", "confident_share")}
+        rep = {k: rep[k] for k in ("top1", "top3", "balanced_top1", "confident_accuracy",
+                                   "confident_share")}
+        if gate.active:
+            known, _ = gate(pl, ppool)
+            sure = known & (pp.max(-1) >= threshold)
+            rep["known_share"] = float(known.mean())
+            rep["sure_share"] = float(sure.mean())
+        report[f"partial_{int(share * 100)}"] = rep
     cm = confusion_matrix(probs, labels, len(classes))
     report["confusion"] = cm.tolist()
     if confusion_png:
