@@ -136,14 +136,26 @@ class GenerationController(QObject):
         return self.candidates[self.selected] if 0 <= self.selected < len(self.candidates) else None
 
     def top_guess(self) -> str | None:
+        """The class of the current top guess; when the drawing looks like none of the
+        classes, the closest one (``guess_is_closest`` says so)."""
         pred = self.w.latest_prediction
         return pred.label if pred is not None else None
+
+    def guess_is_closest(self) -> bool:
+        """The recognizer says the drawing is none of its classes: the top guess is only
+        the closest class, not a guess."""
+        pred = self.w.latest_prediction
+        return pred is not None and not getattr(pred, "known", True)
 
     def resolve_label(self, choice: str) -> str | None:
         """The class to generate: the named one, or the current top guess."""
         if choice and choice != TOP_GUESS:
             return choice
         return self.top_guess()
+
+    def _closest_only(self, choice: str) -> bool:
+        """``choice`` follows the top guess, and that is only the closest class."""
+        return (not choice or choice == TOP_GUESS) and self.guess_is_closest()
 
     # -- the user's requests ----------------------------------------------------------------------
     def complete_sketch(self, choice: str = TOP_GUESS) -> bool:
@@ -165,7 +177,8 @@ class GenerationController(QObject):
             self.w.show_error(f"Cannot complete this drawing: {exc}")
             return False
         framed = sketch.transformed(m)
-        return self._start("complete", label, m, tuple(framed.strokes))
+        return self._start("complete", label, m, tuple(framed.strokes),
+                           self._closest_only(choice))
 
     def draw_new(self, choice: str = TOP_GUESS) -> bool:
         """A new sketch of class ``choice`` in the visible part of the canvas."""
@@ -174,9 +187,11 @@ class GenerationController(QObject):
             self.w.show_error("Pick a class to draw")
             return False
         x0, y0, x1, y1 = self.w.canvas.visible_rect()
-        return self._start("draw", label, draw_frame_matrix(x0, y0, x1, y1), ())
+        return self._start("draw", label, draw_frame_matrix(x0, y0, x1, y1), (),
+                           self._closest_only(choice))
 
-    def _start(self, mode: str, label: str, matrix: np.ndarray, strokes: tuple) -> bool:
+    def _start(self, mode: str, label: str, matrix: np.ndarray, strokes: tuple,
+               closest: bool = False) -> bool:
         if self.running:
             self.cancel(quiet=True)
         self.candidates, self.selected = [], -1
@@ -201,7 +216,8 @@ class GenerationController(QObject):
         self.requested_at = time.perf_counter()
         self.worker.start(job)
         verb = "Completing the sketch as" if mode == "complete" else "Drawing"
-        self.w.show_info(f"{verb} {label} ({n} candidate{'s' * (n > 1)}, {schedule})")
+        what = f"{label}, the closest class I know" if closest else label
+        self.w.show_info(f"{verb} {what} ({n} candidate{'s' * (n > 1)}, {schedule})")
         self.started.emit(mode, label)
         self.state_changed.emit()
         self.progress.emit()

@@ -138,6 +138,7 @@ class GenerationPanel(QWidget):
         layout.addLayout(row)
         layout.addStretch(1)
         self._guess: str | None = None
+        self._guess_known = True
         self._fill_classes(known_classes())
         controller.state_changed.connect(self.refresh)
         controller.progress.connect(self._show_progress)
@@ -156,16 +157,22 @@ class GenerationPanel(QWidget):
         self.class_box.blockSignals(False)
 
     def _guess_text(self) -> str:
-        return f"{TOP_GUESS} ({self._guess})" if self._guess else TOP_GUESS
+        if not self._guess:
+            return TOP_GUESS
+        if not self._guess_known:
+            return f"{TOP_GUESS} (none; closest: {self._guess})"
+        return f"{TOP_GUESS} ({self._guess})"
 
     def set_classes(self, classes: list[str]) -> None:
         """The classes to offer (the recognizer's, until the generator says its own)."""
         if not self.c.classes and classes:
             self._fill_classes(list(classes))
 
-    def show_guess(self, label: str | None) -> None:
-        """The classifier's current top guess, shown in the class box's first item."""
-        self._guess = label
+    def show_guess(self, label: str | None, known: bool = True) -> None:
+        """The classifier's current top guess, shown in the class box's first item;
+        ``known`` False: the drawing looks like none of the classes and ``label`` is only
+        the closest one (a completion then uses it, and says so)."""
+        self._guess, self._guess_known = label, bool(known)
         if self.class_box.count():
             self.class_box.setItemText(0, self._guess_text())
 

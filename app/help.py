@@ -2,8 +2,9 @@
 how well they do), the keyboard shortcuts, and the classes the models know.
 
 The model facts are read from the shipped model cards (``resources/models/*.json``), so
-the box describes the models actually installed. The dialogs are non-modal: drawing goes
-on while one is open.
+the box describes the models actually installed. Whether the recognizer can say "none of
+these" depends on the loaded model (``HelpDialogs.knows_unknown``, set when it loads). The
+dialogs are non-modal: drawing goes on while one is open.
 """
 
 from __future__ import annotations
@@ -83,9 +84,27 @@ def model_facts() -> list[str]:
     return [html.escape(t) for t in out]
 
 
-def about_html(version: str) -> str:
+def none_of_these_html(knows_unknown: bool) -> str:
+    """What the recognizer does with a drawing of none of its classes, and where the list
+    of classes is."""
+    if knows_unknown:
+        text = ("<p><b>None of these.</b> The recognizer knows only its classes. When a "
+                "drawing looks like none of them it says so instead of naming one, and shows "
+                "the closest classes faintly, marked as not a guess. The &ldquo;What do you "
+                "know?&rdquo; link under that message lists the classes, and so does "
+                "Help &gt; Classes the models know. Complete my sketch then uses the closest "
+                "class, unless you pick one.</p>")
+    else:
+        text = ("<p><b>None of these.</b> The recognizer knows only its classes (Help &gt; "
+                "Classes the models know lists them). A model calibrated for it says when a "
+                "drawing looks like none of them; the model loaded now is not, so it always "
+                "names the closest class.</p>")
+    return text
+
+
+def about_html(version: str, knows_unknown: bool = False) -> str:
     parts = "".join(f"<li>{html.escape(n)}: {html.escape(lic)}</li>" for n, lic in BUNDLED)
-    facts = "".join(f"<p>{t}</p>" for t in model_facts())
+    facts = "".join(f"<p>{t}</p>" for t in model_facts()) + none_of_these_html(knows_unknown)
     return (
         f"<h3>ViSketch {html.escape(version)}</h3>"
         "<p>Draw, and watch a quadtree vision transformer recognise the sketch as you draw; "
@@ -115,12 +134,14 @@ def shortcuts_html(actions: Iterable[QAction]) -> str:
     return "<table cellspacing='6'>" + "".join(rows) + "</table>"
 
 
-def classes_html(classes: list[str]) -> str:
+def classes_html(classes: list[str], knows_unknown: bool = False) -> str:
     if not classes:
         return "<p>The model is not loaded yet.</p>"
     items = "".join(f"<li>{html.escape(c)}</li>" for c in sorted(classes))
+    unknown = (" When a drawing looks like none of them, the recognizer says so instead of "
+               "guessing." if knows_unknown else "")
     return (f"<p>The shipped models know these {len(classes)} classes; recognition, "
-            f"Complete my sketch and Draw it work with them only.</p><ul>{items}</ul>")
+            f"Complete my sketch and Draw it work with them only.{unknown}</p><ul>{items}</ul>")
 
 
 class InfoDialog(QDialog):
@@ -155,6 +176,7 @@ class HelpDialogs:
     def __init__(self, parent: QWidget):
         self.parent = parent
         self.open: dict[str, InfoDialog] = {}
+        self.knows_unknown = False     # the loaded recognizer can say "none of these"
 
     def show(self, title: str, text: str) -> InfoDialog:
         dlg = self.open.get(title)
@@ -169,10 +191,10 @@ class HelpDialogs:
     def about(self) -> InfoDialog:
         from visketch_core import __version__
 
-        return self.show("About ViSketch", about_html(__version__))
+        return self.show("About ViSketch", about_html(__version__, self.knows_unknown))
 
     def shortcuts(self, actions: Iterable[QAction]) -> InfoDialog:
         return self.show("Keyboard shortcuts", shortcuts_html(actions))
 
     def classes(self, classes: list[str]) -> InfoDialog:
-        return self.show("Classes the models know", classes_html(classes))
+        return self.show("Classes the models know", classes_html(classes, self.knows_unknown))

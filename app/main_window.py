@@ -153,6 +153,7 @@ class MainWindow(SessionMixin, QMainWindow):
         self.undo_stack.indexChanged.connect(self._autosave)
         self.undo_stack.cleanChanged.connect(self.update_title)
         lv.prediction_ready.connect(self._on_prediction)
+        self.panel.classes_requested.connect(lambda: self.help.classes(self.known_classes()))
         lv.cleared.connect(self._on_cleared)
         lv.failed.connect(self._on_request_failed)
         w.model_loaded.connect(self._on_model_loaded)
@@ -308,7 +309,7 @@ class MainWindow(SessionMixin, QMainWindow):
         self.canvas.set_prediction(pred)
         self.status_latency.setText(f"Model: {pred.ms:.0f} ms")
         self.status_leaves.setText(f"Leaves: {len(pred.leaf_boxes)}")
-        self.generation_panel.show_guess(pred.label)
+        self.generation_panel.show_guess(pred.label, getattr(pred, "known", True))
 
     def _on_cleared(self) -> None:
         self.latest_prediction = None
@@ -325,6 +326,7 @@ class MainWindow(SessionMixin, QMainWindow):
         self.classes = list(classes)
         self.generation_panel.set_classes(self.classes)
         self.panel.set_threshold(self.worker.threshold)   # the model's own, before any guess
+        self.help.knows_unknown = self.worker.knows_unknown
         self.message_bar.hide_if("error")   # an earlier load failure is over
         self.status_device.setText(f"Device: {device}")
         self.status_device.setToolTip(f"{len(classes)} classes")
@@ -332,6 +334,7 @@ class MainWindow(SessionMixin, QMainWindow):
 
     def _on_model_failed(self, message: str) -> None:
         self.device_name, self.model_error = "", message
+        self.help.knows_unknown = False
         self.status_device.setText("Device: no model")
         self.live.set_ready(False)
         self.panel.show_message("No model", "Drawing works; predictions need the model.")

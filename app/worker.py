@@ -83,6 +83,7 @@ class InferenceWorker(QObject):
         self._scheduled = False
         self.thread_: QThread | None = None
         self.threshold = 0.5  # the loaded model's confidence threshold (set before model_loaded)
+        self.knows_unknown = False  # it can say "none of these" (set before model_loaded)
         self.requests = 0  # requests submitted
         self.dropped = 0  # requests overtaken before they ran
         self._wake.connect(self._process)
@@ -137,6 +138,7 @@ class InferenceWorker(QObject):
             rec = self._factory(device)
             self._recognizer = rec
             self.threshold = float(getattr(rec, "threshold", 0.5))
+            self.knows_unknown = bool(getattr(rec, "knows_unknown", False))
             self.model_loaded.emit(str(rec.device_name), list(rec.classes))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
             log.exception("model loading failed")

@@ -19,7 +19,8 @@ CLASSES = ["circle", "line", "square", "triangle", "star", "zigzag", "cat"]
 
 class FakeRecognizer:
     """Answers by stroke count: 1 stroke -> not confident; k >= 2 strokes -> CLASSES[k % C]
-    with 0.7. Leaves: the sketch's bounding box cut into 2 x 2 boxes (level 1)."""
+    with 0.7. Leaves: the sketch's bounding box cut into 2 x 2 boxes (level 1).
+    ``unknown`` True: every drawing looks like none of the classes (known False)."""
 
     def __init__(self, delay_ms: float = 0.0, device_name: str = "CPU"):
         self.classes = list(CLASSES)
@@ -29,6 +30,8 @@ class FakeRecognizer:
         self.calls: list[int] = []  # stroke count of each classified sketch
         self.fail_next = 0  # raise on the next N calls
         self.lock = threading.Lock()
+        self.unknown = False
+        self.knows_unknown = True
 
     def classify(self, sketch, top_k: int = 5) -> Prediction:
         t0 = time.perf_counter()
@@ -61,8 +64,10 @@ class FakeRecognizer:
         top = [(self.classes[j], float(probs[j])) for j in order]
         return Prediction(classes=self.classes, probs=probs, top=top, leaf_boxes=boxes,
                           leaf_levels=np.ones(4, np.int64), leaf_weights=weights,
-                          leaf_votes=votes, confident=top[0][1] >= self.threshold,
-                          threshold=self.threshold, ms=(time.perf_counter() - t0) * 1e3)
+                          leaf_votes=votes,
+                          confident=not self.unknown and top[0][1] >= self.threshold,
+                          threshold=self.threshold, ms=(time.perf_counter() - t0) * 1e3,
+                          known=not self.unknown, unknown_score=0.1 if self.unknown else 0.9)
 
 
 class FakeDialogs:

@@ -37,4 +37,6 @@ def test_real_model_classifies_a_drawing_live(qtbot, make_window):
     assert boxes[:, 0].min() >= 220 - 120 - 40 and boxes[:, 2].max() <= 220 + 120 + 40
     assert np.isclose(pred.leaf_weights.sum(), 1.0, atol=1e-3)
     headline = w.panel.headline.text()
-    assert headline == "Not sure yet" if not pred.confident else headline.startswith(pred.label)
+    expected = {"sure": pred.label, "unsure": "Not sure yet",
+                "unknown": f"This doesn't look like any of the {len(classes)} things"}
+    assert headline.startswith(expected[pred.verdict])
