@@ -31,7 +31,8 @@ VARIANTS = ("visketch", "leaf_only", "binary", "mean_pool", "cnn", "distilled")
 # the hybrid recognizer: node embeddings from one CNN feature pyramid (models/pyramid.py),
 # trained with outlier exposure and the recognition augmentations; "pyramid_gap" is the
 # same backbone with global average pooling instead of the quadtree head: a plain CNN
-HYBRID = ("pyramid", "pyramid_gap", "pyramid_leaf_only", "pyramid_binary", "pyramid_mean_pool")
+HYBRID = ("pyramid", "pyramid_gap", "pyramid_fused", "pyramid_leaf_only", "pyramid_binary",
+          "pyramid_mean_pool")
 
 
 def latency(rec, sketches, repeats: int = 3) -> dict:
@@ -71,6 +72,7 @@ def train_variant(name: str, data: str, epochs: int, out: Path, seed: int,
         ablation = name.removeprefix("pyramid").lstrip("_")
         enc = ContextEncoderConfig(embed="pyramid", use_context=ablation != "leaf_only")
         cfg = ClassifierConfig(encoder=enc, head="gap" if ablation == "gap" else "quadtree",
+                               fuse_gap=ablation == "fused",
                                pooling="mean" if ablation == "mean_pool" else "attention")
         outliers = default_outlier_dir() if outlier_dir is None else outlier_dir
         run = out / f"{name}-epochs{epochs}-seed{seed}"
@@ -130,7 +132,7 @@ def hybrid_report(ckpt: Path, args) -> dict:
     from visketch_core.eval.classifier import evaluate_classifier
     from visketch_core.models.checkpoint import read_checkpoint
 
-    rep = summarise(evaluate_classifier(ckpt, args.data, split="test",
+    rep = summarise(evaluate_classifier(ckpt, args.data, split="test", stray=True,
                                         outlier_dir=args.outliers or default_outlier_dir()))
     blob = read_checkpoint(ckpt)
     rep["params"] = sum(v.numel() for v in blob["weights"].values() if torch.is_tensor(v))
@@ -145,7 +147,8 @@ def hybrid_report(ckpt: Path, args) -> dict:
 def summarise(rep: dict) -> dict:
     keep = ("n", "top1", "top3", "balanced_top1", "ece", "confidence_threshold",
             "confident_accuracy", "confident_share", "partial_50", "params", "train_seconds",
-            "unknown_score", "known_share", "sure_share", "sure_precision", "outliers")
+            "unknown_score", "known_share", "sure_share", "sure_precision", "outliers",
+            "stray_line")
     return {k: rep[k] for k in keep if k in rep}
 
 
@@ -158,7 +161,7 @@ def shipped_report(args) -> dict:
     from visketch_core.paths import default_classifier_path
 
     shipped = evaluate_classifier(default_classifier_path(), args.data, split="test",
-                                  confusion_png=args.confusion,
+                                  confusion_png=args.confusion, stray=True,
                                   outlier_dir=args.outliers or default_outlier_dir())
     rec = Recognizer.load(threads=2)
     test = load_corpus(args.data, "test", classes=rec.classes)

@@ -34,7 +34,9 @@ def main() -> None:
     card = {
         "kind": "classifier",
         "file": "classifier.pt",
-        "trained_on": "Quick, Draw! simplified, 15 classes, train split (CC BY 4.0, Google)",
+        "trained_on": "Quick, Draw! simplified, 15 classes, train split (CC BY 4.0, Google)"
+                      + (", with drawings of 157 other Quick, Draw! classes as 'none of these'"
+                         if blob.get("metrics", {}).get("unknown") else ""),
         "classes": blob["classes"],
         "config": blob["config"],
         "geometry": blob.get("geometry", {}),

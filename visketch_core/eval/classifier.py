@@ -11,6 +11,7 @@ from visketch_core.data.corpus import load_corpus
 from visketch_core.data.dataset import SketchDataset
 from visketch_core.eval.metrics import classification_report, confusion_matrix
 from visketch_core.paths import default_data_dir
+from visketch_core.sketch.model import Sketch
 
 
 def confusion_image(cm: np.ndarray, classes: list[str], path: str | Path) -> None:
@@ -88,13 +89,14 @@ def _outlier_report(model, classes, geometry, binary, dev, gate, threshold, outl
 def evaluate_classifier(model_path: str | Path | None = None, data_dir: str | Path | None = None,
                         *, split: str = "test", confusion_png: str | Path | None = None,
                         device: str = "auto", partial_shares=(0.5,),
-                        outlier_dir: str | Path | None = None) -> dict:
+                        outlier_dir: str | Path | None = None, stray: bool = False) -> dict:
     """Metrics of a classifier checkpoint on one split of a QuickDraw folder.
 
     With ``outlier_dir`` and a checkpoint that can say "none of these", also the unknown
     verdict: on the split's own sketches (sure share and precision, known share) and on the
     drawings of the outlier classes of the "test" group, never trained or tuned on
-    (share called known, share called sure, the score's AUROC).
+    (share called known, share called sure, the score's AUROC). With ``stray``, also every
+    sketch with one short stray line added: how often that changes or wrongly secures a guess.
     """
     import torch
 
@@ -141,6 +143,26 @@ def evaluate_classifier(model_path: str | Path | None = None, data_dir: str | Pa
             rep["known_share"] = float(known.mean())
             rep["sure_share"] = float(sure.mean())
         report[f"partial_{int(share * 100)}"] = rep
+    if stray:
+        # one slip of the pen: a short stray line added to every sketch (seeded)
+        from visketch_core.data.augment import _stray
+
+        rng = np.random.default_rng(0)
+        slipped = [Sketch(strokes=[*s.strokes, _stray(np.concatenate(s.strokes), rng,
+                                                      (0.1, 0.5))], label=s.label)
+                   if s.strokes else s for s in data.sketches]
+        sl, spool = model_outputs(model, SketchDataset(slipped, labels, geometry,
+                                                       binary=binary), dev)
+        sp = torch.from_numpy(sl).softmax(-1).numpy()
+        known = gate(sl, spool)[0]
+        sure = known & (sp.max(-1) >= threshold)
+        wrong = sp.argmax(-1) != labels
+        report["stray_line"] = {
+            "top1": float((~wrong).mean()),
+            "balanced_top1": classification_report(sp, labels, classes)["balanced_top1"],
+            "sure_share": float(sure.mean()),
+            "sure_and_wrong": float((sure & wrong).mean()),
+            "changed_top1": float((sp.argmax(-1) != probs.argmax(-1)).mean())}
     cm = confusion_matrix(probs, labels, len(classes))
     report["confusion"] = cm.tolist()
     if confusion_png:

@@ -9,10 +9,15 @@ Every score is "higher = more like a known class":
     prototype  cosine similarity of the pooled embedding to the nearest class prototype
                (the mean pooled embedding of that class's clean training sketches)
 
-Calibration (after training, on data the model never trained on): the threshold of each
+Calibration (after training, on data the model never trained on): first a temperature
+for the logits (lowest validation NLL), so the probabilities people see mean what they
+say; then the threshold of each
 score is the one that keeps ``keep`` (95 %) of the whole validation sketches known; the
 score chosen is the one that then calls fewest drawings of the "tune" outlier classes
-known. The drawings of the "test" outlier classes are only ever measured (benchmark).
+known. The "sure" threshold (top probability) is then the lowest at which known guesses on
+validation are >= 97 % right and <= 2 % of the tune classes' drawings are called sure; it
+replaces the precision-only threshold (kept as ``metrics.precision_threshold``). The drawings
+of the "test" outlier classes are only ever measured (benchmark).
 """
 
 from __future__ import annotations
@@ -83,6 +88,15 @@ def pick_unknown(known: dict[str, np.ndarray], other: dict[str, np.ndarray],
     return {"score": best, "threshold": table[best]["threshold"], "keep": keep, "table": table}
 
 
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature (0.2 .. 5, log grid) with the lowest NLL of ``labels``."""
+    z = torch.from_numpy(np.asarray(logits, np.float64))
+    y = torch.from_numpy(np.asarray(labels, np.int64))
+    grid = np.exp(np.linspace(np.log(0.2), np.log(5.0), 161))
+    nll = [float(torch.nn.functional.cross_entropy(z / t, y)) for t in grid]
+    return float(round(grid[int(np.argmin(nll))], 4))
+
+
 def _atomic_save(blob: dict, path: Path) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(blob, tmp)
@@ -91,13 +105,13 @@ def _atomic_save(blob: dict, path: Path) -> None:
 
 def calibrate_checkpoint(path: str | Path, data_dir: str | Path, outlier_dir: str | Path, *,
                          device=None, keep: float = 0.95, prototypes_per_class: int = 150,
+                         precision: float = 0.97, other_sure: float = 0.02,
                          log=print) -> dict:
     """Choose the unknown score and threshold of a classifier checkpoint and store them
     (``metrics.unknown``, ``prototypes``) in it. Returns the calibration."""
     from visketch_core.data.corpus import load_corpus
     from visketch_core.data.dataset import SketchDataset
     from visketch_core.data.outliers import load_outliers
-    from visketch_core.eval.metrics import confident_accuracy
     from visketch_core.models.checkpoint import load_classifier, read_checkpoint
 
     path = Path(path)
@@ -118,28 +132,45 @@ def calibrate_checkpoint(path: str | Path, data_dir: str | Path, outlier_dir: st
     protos = class_prototypes(tr_pooled, np.asarray(train.labels), len(classes))
     v_logits, v_pooled = outputs(val.sketches)
     o_logits, o_pooled = outputs(tune.sketches)
+    # temperature first (the lowest validation NLL), then everything on the scaled logits
+    t_old = float(model.cfg.temperature)
+    t_new = fit_temperature(v_logits * t_old, np.asarray(val.labels))
+    v_logits, o_logits = v_logits * t_old / t_new, o_logits * t_old / t_new
     choice = pick_unknown(scores(v_logits, v_pooled, protos),
                           scores(o_logits, o_pooled, protos), keep)
-    # the "sure" share among other classes' drawings, with the confidence threshold too
-    thr = float(blob.get("metrics", {}).get("confidence_threshold", 0.5))
-    o_sc = scores(o_logits, o_pooled, protos)
-    o_known = o_sc[choice["score"]] >= choice["threshold"]
-    o_probs = torch.from_numpy(o_logits).softmax(-1).numpy()
-    choice["tune_other_called_sure"] = float((o_known & (o_probs.max(-1) >= thr)).mean())
-    v_sc = scores(v_logits, v_pooled, protos)
-    v_known = v_sc[choice["score"]] >= choice["threshold"]
+    # the "sure" threshold: the lowest top probability at which, among known drawings, the
+    # validation guesses are >= ``precision`` right AND at most ``other_sure`` of the tune
+    # classes' drawings are called sure
+    o_known = scores(o_logits, o_pooled, protos)[choice["score"]] >= choice["threshold"]
+    v_known = scores(v_logits, v_pooled, protos)[choice["score"]] >= choice["threshold"]
+    o_top = torch.from_numpy(o_logits).softmax(-1).numpy().max(-1)
     v_probs = torch.from_numpy(v_logits).softmax(-1).numpy()
+    v_right = v_probs.argmax(-1) == np.asarray(val.labels)
+    thr = 0.995
+    for t in np.arange(0.30, 0.995, 0.005):
+        sure = v_known & (v_probs.max(-1) >= t)
+        if sure.any() and v_right[sure].mean() >= precision and \
+                (o_known & (o_top >= t)).mean() <= other_sure:
+            thr = float(round(t, 3))
+            break
     sure = v_known & (v_probs.max(-1) >= thr)
-    acc, _ = confident_accuracy(v_probs[sure], np.asarray(val.labels)[sure], thr) \
-        if sure.any() else (0.0, 0.0)
-    choice.update(val_sure_share=float(sure.mean()), val_sure_precision=float(acc),
+    choice.update(confidence_threshold=thr, precision_target=precision,
+                  other_sure_target=other_sure,
+                  tune_other_called_sure=float((o_known & (o_top >= thr)).mean()),
+                  val_sure_share=float(sure.mean()),
+                  val_sure_precision=float(v_right[sure].mean()) if sure.any() else float("nan"),
                   tune_classes=len(set(tune.classes)), tune_drawings=len(tune))
     log(f"unknown verdict: {choice['score']} >= {choice['threshold']:.4f} keeps "
         f"{choice['table'][choice['score']]['known_kept']:.3f} of val known, calls "
         f"{choice['table'][choice['score']]['other_called_known']:.3f} of {len(tune)} "
-        f"tune-class drawings known, {choice['tune_other_called_sure']:.3f} sure")
+        f"tune-class drawings known; sure above {thr}: {choice['tune_other_called_sure']:.3f} "
+        f"of them, {choice['val_sure_share']:.3f} of val at {choice['val_sure_precision']:.3f}")
+    choice["temperature"] = t_new
     raw = read_checkpoint(path, kind="classifier")
-    raw["metrics"] = {**raw.get("metrics", {}), "unknown": choice}
+    raw["config"] = {**raw["config"], "temperature": t_new}
+    metrics = dict(raw.get("metrics", {}))
+    metrics.setdefault("precision_threshold", metrics.get("confidence_threshold"))
+    raw["metrics"] = {**metrics, "unknown": choice, "confidence_threshold": thr}
     raw["prototypes"] = torch.from_numpy(protos)
     _atomic_save(raw, path)
     return choice

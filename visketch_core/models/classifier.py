@@ -26,6 +26,12 @@ class ClassifierConfig:
     head: str = "quadtree"          # "quadtree" (contexts, leaf mixer, pooling, votes) |
     #                                 "gap" (the node-embedding CNN, global average pooled:
     #                                 a plain CNN on the same backbone; needs embed "pyramid")
+    fuse_gap: bool = False          # quadtree head: add the pyramid's global-average-pooled
+    #                                 logits to the pooled leaves' (the CNN's view of the whole
+    #                                 sketch, plus what the leaves and their contexts add)
+    temperature: float = 1.0        # logits are divided by it (fitted after training on the
+    #                                 validation split: label smoothing and outlier exposure
+    #                                 leave the raw probabilities too low)
     outlier_weight: float = 0.5     # weight of the loss that pushes drawings of no class
     #                                 (target -1) toward a uniform distribution
 
@@ -49,7 +55,8 @@ class QuadtreeClassifier(nn.Module):
         self.cfg = cfg
         d = cfg.encoder.dim
         self.encoder = ContextEncoder(cfg.encoder)
-        if cfg.head == "gap":
+        if cfg.head == "gap" or cfg.fuse_gap:
+            assert cfg.encoder.embed == "pyramid", "fusing gap logits needs embed 'pyramid'"
             self.gap_head = nn.Sequential(nn.Dropout(0.2), nn.Linear(
                 self.encoder.pyramid.backbone.channels, cfg.num_classes))
         self.mixer = Transformer(dim=d, depth=cfg.leaf_layers, heads=cfg.leaf_heads,
@@ -64,7 +71,13 @@ class QuadtreeClassifier(nn.Module):
         if self.cfg.head == "gap":
             return self._forward_gap(batch, targets)
         mask = batch["mask"]                                      # (B, L) bool
-        h = self.encoder(batch["patches"], batch["tokens"], batch["level"], batch["boxes"], mask)
+        gap_logits = None
+        if self.cfg.fuse_gap:
+            nodes, gap = self.encoder.pyramid(batch["patches"])
+            gap_logits = self.gap_head(gap)
+        else:
+            nodes = self.encoder.node_embeddings(batch["patches"])
+        h = self.encoder.encode(nodes, batch["tokens"], batch["level"], batch["boxes"], mask)
         h = self.mixer(h, mask=mask)                              # (B, L, d)
         if self.cfg.pooling == "attention":
             score = self.pool_score(h).squeeze(-1)                # (B, L)
@@ -74,6 +87,9 @@ class QuadtreeClassifier(nn.Module):
         w = score.softmax(dim=-1)                                 # (B, L)
         pooled = torch.einsum("bl,bld->bd", w, h)
         logits = self.head(pooled)                                # (B, C)
+        if gap_logits is not None:
+            logits = logits + gap_logits
+        logits = logits / self.cfg.temperature
         leaf_logits = self.vote(h)                                # (B, L, C)
         out = {
             "logits": logits,
@@ -90,7 +106,7 @@ class QuadtreeClassifier(nn.Module):
     def _forward_gap(self, batch: dict, targets: torch.Tensor | None) -> dict:
         mask = batch["mask"]
         _, pooled = self.encoder.pyramid(batch["patches"])
-        logits = self.gap_head(pooled)
+        logits = self.gap_head(pooled) / self.cfg.temperature
         w = mask.float() / mask.sum(-1, keepdim=True).clamp(min=1)
         leaf_logits = logits[:, None].expand(-1, mask.shape[1], -1)
         out = {"logits": logits, "probs": logits.softmax(-1), "leaf_weights": w,
