@@ -115,8 +115,11 @@ def test_classify_jsonl_contract(inputs, tmp_path, capsys):
     assert [(r["input"], r["index"]) for r in rows] == [(str(bad), 0), (str(bad), 1),
                                                        (str(inputs["png"]), 0)]
     for r in rows:
-        assert set(r) == {"input", "index", "label", "top", "leaves", "ms"}
-        assert len(r["top"]) == 3 and r["label"] == r["top"][0][0]
+        assert set(r) == {"input", "index", "label", "known", "verdict", "closest", "top",
+                          "leaves", "ms"}
+        assert len(r["top"]) == 3 and r["closest"] == r["top"][0][0]
+        assert r["label"] == (r["closest"] if r["known"] else None)
+        assert r["verdict"] in (("sure", "unsure") if r["known"] else ("unknown",))
         assert r["leaves"] > 0 and r["ms"] > 0
     assert ":2" in err and len(err.strip().splitlines()) == 1
 
