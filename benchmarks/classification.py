@@ -6,6 +6,17 @@ the ablations that test the paper's claims, trained on the same split with the s
     python benchmarks/classification.py --shipped-only         # shipped model: accuracy + latency
     python benchmarks/classification.py --variants cnn,distilled --variants-only
 
+The hybrid recognizer and the fair test of the paper's claim, in one run:
+
+    python benchmarks/classification.py --variants pyramid,pyramid_gap,pyramid_fused --epochs 12
+
+"pyramid": node embeddings from one CNN feature pyramid, quadtree-context head; "pyramid_gap":
+the same backbone, global average pooling (a plain CNN); "pyramid_fused": both heads' logits
+summed; "pyramid_leaf_only" / "pyramid_binary" / "pyramid_mean_pool": the ablations on the
+hybrid. All train with the recognition augmentations and outlier exposure, resume from their
+last epoch (`--train-only` trains without evaluating), and report the "none of these" verdict
+on the outlier classes of the test group and the effect of one stray line.
+
 The "distilled" variant is the quadtree classifier trained with this run's CNN as its teacher
 (knowledge distillation, `visketch train classifier --teacher`); the CNN is trained first
 when it is not in --out yet.
@@ -21,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -223,23 +235,24 @@ def main() -> None:
             done = out / f"{name}-epochs{args.epochs}-seed{args.seed}.json"
             if done.exists() and not args.retrain:  # a finished variant of this very budget
                 variants[name] = json.loads(done.read_text())
-                print(json.dumps({name: variants[name], "from": str(done)}), flush=True)
+                print(json.dumps({name: variants[name], "from": str(done)}), file=sys.stderr,
+                      flush=True)
                 continue
             if name in HYBRID:
                 run = out / f"{name}-epochs{args.epochs}-seed{args.seed}"
                 if args.retrain or not (run / "metrics.json").exists():
                     train_variant(name, args.data, args.epochs, out, args.seed,
-                                  log=lambda s: print(s, flush=True))
+                                  log=lambda s: print(s, file=sys.stderr, flush=True))
                 if args.train_only:
                     continue
                 variants[name] = hybrid_report(run / "classifier.pt", args)
-                print(json.dumps({name: variants[name]}), flush=True)
+                print(json.dumps({name: variants[name]}), file=sys.stderr, flush=True)
                 continue
             if name == "distilled" and (args.retrain or not teacher.exists()):
                 variants["cnn"] = cnn_variant(args.data, args.epochs, args.seed, teacher)
                 (out / f"cnn-epochs{args.epochs}-seed{args.seed}.json").write_text(
                     json.dumps(variants["cnn"]))
-                print(json.dumps({"cnn": variants["cnn"]}), flush=True)
+                print(json.dumps({"cnn": variants["cnn"]}), file=sys.stderr, flush=True)
                 t0 = time.perf_counter()
             if name == "cnn":
                 out.mkdir(parents=True, exist_ok=True)
@@ -255,7 +268,7 @@ def main() -> None:
             if not variants[name].get("reused_shipped_model"):
                 done.parent.mkdir(parents=True, exist_ok=True)
                 done.write_text(json.dumps(variants[name]))
-            print(json.dumps({name: variants[name]}), flush=True)
+            print(json.dumps({name: variants[name]}), file=sys.stderr, flush=True)
         result["variants"] = variants
         if "pyramid" in variants and "pyramid_gap" in variants:
             d = variants["pyramid"]["balanced_top1"] - variants["pyramid_gap"]["balanced_top1"]

@@ -15,7 +15,7 @@ from visketch_core.geometry import GeometryConfig, preprocess, render, sdf_from_
 from visketch_core.models.classifier import ClassifierConfig, QuadtreeClassifier
 from visketch_core.models.context_encoder import ContextEncoderConfig
 from visketch_core.models.pyramid import PyramidEmbed, sketch_planes
-from visketch_core.sketch.model import Sketch, normalise
+from visketch_core.sketch.model import normalise
 
 HYBRID = ClassifierConfig(num_classes=3, encoder=ContextEncoderConfig(
     dim=32, layers=1, heads=2, embed="pyramid", pyramid_width=8), leaf_layers=1, leaf_heads=2)
