@@ -256,3 +256,19 @@ def test_cli_json_says_unknown(tmp_path, quickdraw_dir, capsys):
     rec = json.loads(out[0])
     assert rec["label"] is None and rec["known"] is False and rec["verdict"] == "unknown"
     assert rec["closest"] in ("cat", "eye", "map")
+
+
+def test_gap_head_explains_with_its_cells(items):
+    """The plain-CNN head's leaf outputs come from the cells under each leaf: real leaf
+    weights (a distribution, not uniform) and votes that differ between leaves."""
+    torch.manual_seed(0)
+    model = QuadtreeClassifier(GAP).eval()
+    batch = collate(items[:2])
+    with torch.no_grad():
+        model.gap_head[1].weight.mul_(300.0)      # an untrained head is near zero everywhere
+        out = model(batch)
+    w, m = out["leaf_weights"], batch["mask"]
+    assert torch.allclose(w.sum(1), torch.ones(2), atol=1e-5) and torch.all(w[~m] == 0)
+    assert w[0][m[0]].std() > 1e-4
+    votes = out["leaf_probs"][0][m[0]]
+    assert (votes - votes[0]).abs().max() > 1e-4

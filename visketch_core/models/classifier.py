@@ -104,12 +104,34 @@ class QuadtreeClassifier(nn.Module):
         return out
 
     def _forward_gap(self, batch: dict, targets: torch.Tensor | None) -> dict:
+        """The plain-CNN head. Its leaf outputs are a class activation map read at the
+        leaves: the logits are the mean over the 4x4 cells of ``head(cell feature)``, so each
+        leaf's vote is the head applied to the cells under it (overlap-weighted), and its
+        weight a softmax over leaves of that vote's logit for the predicted class."""
         mask = batch["mask"]
-        _, pooled = self.encoder.pyramid(batch["patches"])
-        logits = self.gap_head(pooled) / self.cfg.temperature
-        w = mask.float() / mask.sum(-1, keepdim=True).clamp(min=1)
-        leaf_logits = logits[:, None].expand(-1, mask.shape[1], -1)
-        out = {"logits": logits, "probs": logits.softmax(-1), "leaf_weights": w,
+        maps = self.encoder.pyramid.maps(batch["patches"])
+        cells = maps[2]                                           # (B, C, 4, 4)
+        pooled = cells.mean(dim=(2, 3))
+        T = self.cfg.temperature
+        logits = self.gap_head(pooled) / T
+        B, Cf, n, _ = cells.shape
+        size = 2.0 ** (self.cfg.encoder.depth - 1) * self.cfg.encoder.patch
+        edges = torch.linspace(0, size, n + 1, device=cells.device)
+        box = batch["boxes"]                                      # (B, L, 4) x0 y0 x1 y1
+
+        def overlap(lo, hi):                                      # (B, L, n)
+            return (torch.minimum(hi[..., None], edges[1:]) -
+                    torch.maximum(lo[..., None], edges[:-1])).clamp(min=0)
+
+        wx, wy = overlap(box[..., 0], box[..., 2]), overlap(box[..., 1], box[..., 3])
+        w = wy[..., :, None] * wx[..., None, :]                   # (B, L, n, n)
+        w = w.flatten(2) / w.flatten(2).sum(-1, keepdim=True).clamp(min=1e-6)
+        feats = torch.einsum("blk,bck->blc", w, cells.flatten(2))   # (B, L, C)
+        leaf_logits = self.gap_head(feats) / T                    # (B, L, classes)
+        top = logits.argmax(-1)                                   # (B,)
+        score = leaf_logits.gather(2, top[:, None, None].expand(-1, mask.shape[1], 1))[..., 0]
+        weights = score.masked_fill(~mask, float("-inf")).softmax(-1)
+        out = {"logits": logits, "probs": logits.softmax(-1), "leaf_weights": weights,
                "leaf_logits": leaf_logits, "leaf_probs": leaf_logits.softmax(-1),
                "pooled": pooled}
         if targets is not None:
