@@ -56,3 +56,15 @@ def test_empty_and_nan_sketches_are_clear_errors(recognizer):
         recognizer.classify(Sketch(strokes=[]))
     with pytest.raises(SketchError, match="NaN"):
         recognizer.classify(Sketch(strokes=[np.array([[0, np.nan], [1, 2]])]))
+
+
+def test_shipped_model_says_none_of_these(recognizer, test_split):
+    """The shipped model is calibrated to say "none of these", and still knows real ones."""
+    assert recognizer.knows_unknown
+    preds = [recognizer.classify(s) for s in test_split.sketches[:40]]
+    assert sum(p.known for p in preds) >= 0.75 * len(preds)
+    for p in preds:
+        assert p.verdict in ("sure", "unsure", "unknown")
+        assert (p.known_label is None) == (not p.known)
+    scribble = Sketch(strokes=[np.array([[0, 0], [255, 3], [2, 250], [250, 255]], np.float32)])
+    assert recognizer.classify(scribble).verdict in ("unsure", "unknown")
