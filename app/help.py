@@ -50,7 +50,15 @@ def _card(name: str) -> dict:
 
 
 def _pct(v) -> str:
-    return f"{float(v) * 100:.0f} %" if isinstance(v, (int, float)) else "n/a"
+    return f"{float(v) * 100:.1f} %" if isinstance(v, (int, float)) else "n/a"
+
+
+def _kind(card: dict) -> str:
+    cfg = card.get("config", {})
+    if cfg.get("head") == "gap":
+        return ("a CNN over the whole sketch (the ViSketch feature pyramid, averaged; it won "
+                "the project's benchmark against the quadtree head)")
+    return "a ViSketch quadtree classifier"
 
 
 def model_facts() -> list[str]:
@@ -61,7 +69,7 @@ def model_facts() -> list[str]:
         test = cls.get("test", {})
         half = test.get("partial_50", {})
         out.append(
-            f"Recognition: a ViSketch classifier trained on {cls.get('trained_on', '?')}. "
+            f"Recognition: {_kind(cls)} trained on {cls.get('trained_on', '?')}. "
             f"On the held-out test split ({test.get('n', '?')} sketches) it names the right "
             f"class first {_pct(test.get('top1'))} of the time (class-balanced "
             f"{_pct(test.get('balanced_top1'))}; top-3 {_pct(test.get('top3'))}), and "
