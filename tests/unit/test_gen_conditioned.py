@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -140,3 +141,41 @@ def test_shifted_pairs_move_together_and_blank_rows_stay():
         yp, xp = torch.nonzero(b[i] > 0).float().mean(0).tolist()
         assert abs((yw - 11.5) - (yp - 11.5)) < 1e-6 and abs((xw - 11.5) - (xp - 11.5)) < 1e-6
         assert int((a[i, 0] > 0).sum()) == 16 and int((b[i] > 0).sum()) == 4
+
+
+def test_refiner_training_starts_from_a_checkpoint_and_resumes(tmp_path):
+    from visketch_core.errors import ModelError
+    from visketch_core.models.context_encoder import ContextEncoderConfig
+    from visketch_core.models.refiner import RefinerConfig
+    from visketch_core.models.vqvae import VQVAE, VQVAEConfig
+    from visketch_core.train.refiner import load_refiner, train_refiner
+
+    torch.manual_seed(0)
+    tok = VQVAE(VQVAEConfig(codebook=16, code_dim=8, width=16)).eval()
+    cfg = RefinerConfig(encoder=ContextEncoderConfig(dim=16, layers=1, heads=2, stem_width=8),
+                        dec_layers=1, heads=2)
+    logs: list[str] = []
+    kw = dict(cfg=cfg, cache_dir=tmp_path / "cache", limit_per_class=2, copies=0, leaves=2,
+              val_canvases=4, log=logs.append)
+
+    def tc(**over):
+        return TrainConfig(**{"epochs": 1, "batch_size": 2, "max_steps": 2, "warmup_steps": 1,
+                              "workers": 0, **over})
+
+    first = tmp_path / "first.pt"
+    train_refiner(MINI, first, tok, train_cfg=tc(), **kw)
+    # lr 0: a run that starts from `first` must keep its weights exactly
+    again = tmp_path / "again.pt"
+    _, m = train_refiner(MINI, again, tok, train_cfg=tc(lr=0.0, max_steps=1), init=first, **kw)
+    a, _ = load_refiner(first)
+    b, _ = load_refiner(again)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
+                                                  b.state_dict().values()))
+    assert m["init"] == str(first) and (tmp_path / "again.pt.state").exists()
+    _, m = train_refiner(MINI, again, tok, train_cfg=tc(epochs=3, max_steps=3), resume=True, **kw)
+    assert any("resuming" in line and "step 1" in line for line in logs)
+    assert m["step"] == 3
+    other = replace(cfg, dec_layers=2)
+    with pytest.raises(ModelError, match="config differs"):
+        train_refiner(MINI, tmp_path / "x.pt", tok, train_cfg=tc(), init=first,
+                      **{**kw, "cfg": other})

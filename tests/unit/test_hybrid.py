@@ -174,6 +174,24 @@ def test_scores_and_the_chosen_threshold():
     assert UnknownGate({})(other, None)[0].all()             # no calibration: all known
 
 
+def test_sure_threshold_meets_both_limits_and_resolves_above_099():
+    from visketch_core.eval.unknown import sure_threshold
+
+    # validation: right guesses at 0.999, wrong ones at 0.99; others' drawings at 0.9925
+    v_top = np.array([0.999] * 90 + [0.99] * 10)
+    v_right = np.array([True] * 90 + [False] * 10)
+    o_top = np.full(50, 0.9925)
+    yes = np.ones(100, bool)
+    t = sure_threshold(v_top, v_right, yes, o_top, np.ones(50, bool),
+                       precision=0.97, other_sure=0.015)
+    assert t == pytest.approx(0.993)            # just above the others, on the fine grid
+    assert sure_threshold(v_top, v_right, yes, o_top, np.zeros(50, bool),  # others unknown
+                          precision=0.97, other_sure=0.015) == pytest.approx(0.9905)
+    # nothing reaches the precision: the top of the grid
+    assert sure_threshold(v_top, ~v_right, yes, o_top, np.ones(50, bool),
+                          precision=0.97, other_sure=1.0) == pytest.approx(0.9995)
+
+
 def test_prototype_score_prefers_embeddings_near_a_class():
     from visketch_core.eval.unknown import class_prototypes, scores
 

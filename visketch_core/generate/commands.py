@@ -207,6 +207,10 @@ def train_parser(what: str) -> argparse.ArgumentParser:
         p.add_argument("--leaves", type=int, default=8)
         p.add_argument("--workers", type=int, default=0, help="data loader processes")
         p.add_argument("--copies", type=int, default=3)
+        p.add_argument("--init", default=None, help="start from this refiner checkpoint")
+        p.add_argument("--resume", action="store_true",
+                       help="continue from OUT.state (written with every checkpoint)")
+        p.add_argument("--warmup", type=int, default=200)
     return p
 
 
@@ -260,10 +264,12 @@ def train_main(what: str, argv: list[str]) -> int:
             enc = ContextEncoderConfig(dim=a.dim, layers=2, heads=4, stem_width=24, dropout=0.1)
             _, m = train_refiner(a.data, a.out, load_tokenizer(a.tokenizer),
                                  cfg=RefinerConfig(encoder=enc),
-                                 train_cfg=tc(epochs=4, batch_size=24, lr=1e-3, warmup_steps=200,
-                                              workers=a.workers, max_steps=a.steps or 0),
+                                 train_cfg=tc(epochs=4, batch_size=24, lr=1e-3,
+                                              warmup_steps=a.warmup, workers=a.workers,
+                                              max_steps=a.steps or 0),
                                  copies=a.copies, leaves=a.leaves, cache_dir=a.cache,
-                                 limit_per_class=a.limit_per_class, minutes=a.minutes, log=_log)
+                                 limit_per_class=a.limit_per_class, minutes=a.minutes,
+                                 init=a.init, resume=a.resume, log=_log)
         else:
             from visketch_core.train.judge import train_judge
 

@@ -124,9 +124,13 @@ def train_refiner(data_dir: str | Path, out: str | Path | None, tokenizer: VQVAE
                   cfg: RefinerConfig | None = None, train_cfg: TrainConfig | None = None,
                   copies: int = 3, leaves: int = 8, cache_dir: str | Path = "runs/gen/cache",
                   limit_per_class: int | None = None, val_canvases: int = 300,
-                  minutes: float = 0.0, log=print) -> tuple[LeafRefiner, dict]:
+                  minutes: float = 0.0, init: str | Path | None = None, resume: bool = False,
+                  log=print) -> tuple[LeafRefiner, dict]:
     """Teacher-forced training; reports token accuracy and loss on val canvases.
-    ``minutes`` > 0 stops at the first step past that wall time (and still saves)."""
+    ``minutes`` > 0 stops at the first step past that wall time (and still saves).
+    ``init``: start from this refiner checkpoint's weights (same config). ``resume``: continue
+    from ``OUT.state`` (weights, optimiser, epoch and step; written with every checkpoint); an
+    epoch stopped part-way starts again from its beginning, the schedule where it stopped."""
     tc = train_cfg or TrainConfig(epochs=4, batch_size=24, lr=1e-3, warmup_steps=200,
                                   weight_decay=0.05, workers=1)
     tr = cached_arrays(data_dir, "train", cache_dir, copies=copies,
@@ -136,6 +140,11 @@ def train_refiner(data_dir: str | Path, out: str | Path | None, tokenizer: VQVAE
                   codebook=tokenizer.cfg.codebook, seq_len=tokenizer.cfg.tokens)
     torch.manual_seed(tc.seed)
     model = LeafRefiner(cfg)
+    if init is not None:
+        start, _ = load_refiner(init)
+        if start.cfg != cfg:
+            raise ModelError(f"{init}: its config differs from this run's; cannot start from it")
+        model.load_state_dict({k: v.float() for k, v in start.state_dict().items()})
     wrapped = TeacherForcing(model, tokenizer)
     vds = RefinerDataset(va, leaves, seed=tc.seed + 99)
     n_val = min(val_canvases, len(vds))
@@ -164,13 +173,24 @@ def train_refiner(data_dir: str | Path, out: str | Path | None, tokenizer: VQVAE
         wrapped.train()
         metrics = {"epoch": trainer.epoch, "step": trainer.step, "train_loss": train_loss,
                    "val_loss": float(res["loss"]), "val_token_acc": float(res["acc"])}
+        if init is not None:
+            metrics["init"] = str(init)
         log(json.dumps({"refiner": metrics}))
         if out is not None:
             save_checkpoint(out, kind="refiner", config=cfg, model=model, classes=tr.classes,
                             metrics=metrics, half=True)
+            tmp = Path(f"{state_path}.tmp")
+            torch.save({"model": model.state_dict(), "trainer": trainer.state()}, tmp)
+            tmp.replace(state_path)
 
+    state_path = None if out is None else Path(f"{out}.state")
     trainer = Trainer(wrapped, RefinerDataset(tr, leaves, seed=tc.seed), collate_leaves, tc,
                       torch.device("cpu"), tr.labels, [on_event])
+    if resume and state_path is not None and state_path.exists():
+        st = torch.load(state_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(st["model"])
+        trainer.load_state(st["trainer"])
+        log(f"resuming {out} at epoch {trainer.epoch}, step {trainer.step}")
     try:
         trainer.fit()
     except _TimeUp:
