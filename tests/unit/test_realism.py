@@ -136,3 +136,23 @@ def test_contact_sheet_size_and_ink(tmp_path):
     assert (img[4:44, LABEL_W + 4: LABEL_W + 44] < 128).any()  # the first tile has ink
     assert (img[52:92, LABEL_W + 48 * 2 + 4: LABEL_W + 48 * 3 - 4] == 255).all()  # blank tile
     assert (img[:48, LABEL_W + 3 * 48 + 4:] == 255).all()  # the short row ends blank
+
+
+def test_the_recognizer_opinion_counts_blank_and_scribble_as_misses(quickdraw_dir):
+    from visketch_core.eval.generation import _Measure
+    from visketch_core.inference import Recognizer
+    from visketch_core.sketch.quickdraw import iter_ndjson
+
+    rec = Recognizer.load(device="cpu", threads=1)
+    meas = _Measure.__new__(_Measure)           # only the recognizer part is needed here
+    meas.recognizer, meas.classes = rec, rec.classes
+    bike = rec.classes.index("bicycle")
+    sketches = list(itertools.islice(iter_ndjson(quickdraw_dir / "bicycle.ndjson"), 6))
+    sketches += [Sketch(strokes=[]), _zigzag()]
+    labels = np.full(len(sketches), bike)
+    got = meas.recognize(sketches, labels)
+    assert got["right_and_known"] <= min(got["right"], got["known"]) <= 6 / 8
+    assert got["right_and_known"] >= 4 / 8     # real bicycles are mostly named and known
+    assert set(got["right_and_known_per_class"]) == {"bicycle"}
+    meas.recognizer = None
+    assert meas.recognize(sketches, labels) is None

@@ -14,7 +14,11 @@ Modes: ``stage1`` (the coarse sketch traced), ``sequential`` and ``parallel`` re
 ``completion`` (the first half of the strokes of real sketches, completed as their class)
 beside ``halves`` (those halves alone), and ``completion_guess`` (completed as the shipped
 classifier's top guess for the half, as the app does by default; graded against the true
-class). ``--peer`` adds SketchRNN's bicycle model, judged
+class). Every mode also gets a second, stricter opinion: the shipped recognizer's verdict
+(``recognizer``: the share it names right, the share it calls one of its classes at all, and
+both), which was trained with drawings of 157 other classes as "none of these", so a sketch
+that looks like something else entirely tends to be called unknown rather than the nearest
+of 15. ``--peer`` adds SketchRNN's bicycle model, judged
 the same way against real bicycles beside ours. ``--sheets DIR`` writes a contact sheet per
 mode (8 real and 8 generated sketches a class).
 """
@@ -32,6 +36,7 @@ import torch
 
 from visketch_core.data.augment import partial
 from visketch_core.data.corpus import load_corpus
+from visketch_core.errors import ModelError
 from visketch_core.eval import realism
 from visketch_core.eval.judge import frechet_distance, mean_pairwise_distance, nearest_distances
 from visketch_core.generate.completion import complete
@@ -93,8 +98,9 @@ class _Measure:
     """Grades sets of sketches against the real sketches of the split."""
 
     def __init__(self, judge, classes: list[str], real: list[Sketch], real_labels: np.ndarray,
-                 pool: np.ndarray, seed: int):
+                 pool: np.ndarray, seed: int, recognizer=None):
         self.judge, self.classes, self.seed = judge, classes, seed
+        self.recognizer = recognizer
         self.real, self.real_labels = real, real_labels
         self.real_small = _small(real)
         self.real_probs, self.real_feats = judge_images(judge, self.real_small)
@@ -106,6 +112,25 @@ class _Measure:
         self.real_nn = nearest_distances(_mem(self.real_small), pool)
         self.real_strokes = realism.stroke_stats(real)
         self.real_div = mean_pairwise_distance(self.real_feats, real_labels)
+        self.real_rec = self.recognize(real, real_labels)
+
+    def recognize(self, sketches: list[Sketch], labels: np.ndarray) -> dict | None:
+        """The shipped recognizer's verdict on ``sketches`` (an empty sketch counts as wrong
+        and unknown); None without a recognizer."""
+        if self.recognizer is None:
+            return None
+        right, known = np.zeros(len(labels), bool), np.zeros(len(labels), bool)
+        keep = [i for i, s in enumerate(sketches) if s.strokes]
+        for lo in range(0, len(keep), 64):
+            part = keep[lo:lo + 64]
+            for i, p in zip(part, self.recognizer.classify_many([sketches[i] for i in part])):
+                right[i] = p.label == self.classes[labels[i]]
+                known[i] = p.known
+        both = right & known
+        return {"right": float(right.mean()), "known": float(known.mean()),
+                "right_and_known": float(both.mean()),
+                "right_and_known_per_class": {self.classes[c]: float(both[labels == c].mean())
+                                              for c in np.unique(labels)}}
 
     def judge_only(self, sketches: list[Sketch], labels: np.ndarray) -> dict:
         probs, _ = judge_images(self.judge, _small(sketches))
@@ -143,6 +168,7 @@ class _Measure:
                                   "share_below_real_p5":
                                       float((nn < np.percentile(self.real_nn, 5)).mean())},
             "empty": int(sum(not s.strokes for s in sketches)),
+            "recognizer": self.recognize(sketches, labels),
         }
 
 
@@ -166,13 +192,21 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
     real_labels = np.asarray(test.labels)
     train = cached_arrays(a.data, "train", a.cache, log=log)
     pool = _mem(np.stack([train.ink(i) for i in range(len(train))]))
-    meas = _Measure(judge, classes, test.sketches, real_labels, pool, a.seed)
+    from visketch_core.inference import Recognizer
+
+    try:
+        rec = Recognizer.load(device="cpu")
+        if rec.classes != classes:
+            rec = None
+    except (ModelError, OSError):
+        rec = None
+    meas = _Measure(judge, classes, test.sketches, real_labels, pool, a.seed, recognizer=rec)
     report: dict = {"split": a.split, "classes": classes, "per_class": a.per_class,
                     "threads": a.threads, "sampling": vars(gen.sampling).copy(),
                     "conditioned_stage1": gen.conditioned,
                     "real": {"top1": meas.real_top1, "per_class": meas.real_per,
                              "n": int(len(real_labels)), "diversity": meas.real_div,
-                             "strokes": meas.real_strokes}}
+                             "strokes": meas.real_strokes, "recognizer": meas.real_rec}}
     sheets: dict[str, list[Sketch]] = {}
 
     # -- generation: stage 1 once, then the three modes ------------------------------------
@@ -203,7 +237,9 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
         report[mode] = g
         sheets[mode] = out[mode]
         log(f"{mode}: judge top-1 {g['top1']:.3f}, FD {g['frechet']:.2f}, "
-            f"two-sample {g['two_sample']['accuracy']:.2f}")
+            f"two-sample {g['two_sample']['accuracy']:.2f}"
+            + (f", recognizer right and known {g['recognizer']['right_and_known']:.3f}"
+               if g["recognizer"] else ""))
     if "stage1" in report:
         for mode in ("sequential", "parallel"):
             if mode in report:
@@ -236,9 +272,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
         report["completion"], report["halves"] = gc, gh
         report["completion_minus_halves_points"] = 100 * (gc["top1"] - gh["top1"])
         sheets["completion"], sheets["halves"] = comp, halves
-        from visketch_core.inference import Recognizer
-
-        rec = Recognizer.load(device="cpu")
+        if rec is None:
+            rec = Recognizer.load(device="cpu")
         guesses = [p.label for p in rec.classify_many(halves)]
         guessed = [complete(gen, h, g, 1, seed=a.seed + 1 + k)[0].sketch
                    for k, (h, g) in enumerate(zip(halves, guesses))]
