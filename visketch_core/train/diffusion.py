@@ -175,7 +175,8 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
         run = 0.98 * run + 0.02 * lv if step > start else lv
         over = bool(minutes) and time.perf_counter() - t0 > minutes * 60
         if (step + 1) % save_every == 0 or step + 1 == total or over:
-            metrics = {"step": step + 1, "loss": run, "minutes": (time.perf_counter() - t0) / 60}
+            metrics = {"step": step + 1, "loss": run, "minutes": (time.perf_counter() - t0) / 60,
+                       **({"init": str(init)} if init is not None else {})}
             log(json.dumps({"diffusion": metrics}))
             if out is not None:
                 save_diffusion(out, avg, cfg, tr.classes, metrics)
