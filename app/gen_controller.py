@@ -67,6 +67,7 @@ class Progress:
     total: int = 0
     k: int = 0
     n: int = 1
+    draft: int = 1      # stage 1's draft: the recognizer asked for another one
 
 
 def draw_frame_matrix(x0: float, y0: float, x1: float, y1: float, fill: float = 0.8) -> np.ndarray:
@@ -105,6 +106,7 @@ class GenerationController(QObject):
         self.error = ""
         self.requested_at: float | None = None
         self.progress_state = Progress()
+        self._draft_steps = 0                 # stage-1 steps of one draft, this job
         self._next_job = 1
         self._matrix: np.ndarray | None = None
         self._view_before: View | None = None   # the view before a job zoomed out
@@ -333,8 +335,8 @@ class GenerationController(QObject):
             self.candidates.append(Candidate(layer))
         return self.candidates[k]
 
-    def _set_progress(self, k: int, unit: str, done: int, total: int) -> None:
-        self.progress_state = Progress(unit, done, total, k, self.job.n if self.job else 1)
+    def _set_progress(self, k: int, unit: str, done: int, total: int, draft: int = 1) -> None:
+        self.progress_state = Progress(unit, done, total, k, self.job.n if self.job else 1, draft)
         self.progress.emit()
 
     def _on_loaded(self, device: str, classes: list) -> None:
@@ -355,7 +357,11 @@ class GenerationController(QObject):
         elif self.selected == k:
             self.w.canvas.update()
         if k == 0:                  # all candidates share stage 1: count its steps once
-            self._set_progress(0, "steps", int(ev.step), int(ev.total))
+            if ev.step == 1:        # a draft's steps; a redraw adds as many again
+                self._draft_steps = max(1, int(ev.total))
+            per = self._draft_steps or max(1, int(ev.total))
+            self._set_progress(0, "steps", int(ev.step), int(ev.total),
+                               (int(ev.step) - 1) // per + 1)
 
     def _on_stage1(self, job_id: int, k: int, ev) -> None:
         if not self._mine(job_id):

@@ -216,7 +216,8 @@ class GenerationPanel(QWidget):
         if p.total == 0:
             self.bar.setFormat("starting...")
         elif p.unit == "steps":
-            self.bar.setFormat("sketching: step %v / %m")
+            again = f" (draft {p.draft})" if p.draft > 1 else ""
+            self.bar.setFormat("sketching: step %v / %m" + again)
         else:
             self.bar.setFormat("refining: %v / %m leaves")
         if c.running:

@@ -1,7 +1,7 @@
 """Copy trained generation models into resources/models/ with a readable card beside them.
 
     python scripts/ship_generation.py runs/gen [--temperature 0.7] [--guidance 2.0]
-        [--steps 25] [--report generation_metrics.json]
+        [--steps 25] [--drafts 4] [--report generation_metrics.json]
 
 Copies tokenizer.pt, diffusion.pt, refiner.pt and judge.pt from the run folder. The sampling
 settings chosen on the validation split are written into the shipped diffusion.pt (the
@@ -38,6 +38,8 @@ def main() -> None:
     ap.add_argument("--seam-blend", type=float, default=None)
     ap.add_argument("--reimpose", type=int, choices=[0, 1], default=None)
     ap.add_argument("--tidy", type=int, choices=[0, 1], default=None)
+    ap.add_argument("--drafts", type=int, default=None,
+                    help="stage-1 drafts the shipped recognizer (classifier.pt) may ask for")
     ap.add_argument("--report", default=None, help="JSON from benchmarks/generation.py")
     args = ap.parse_args()
     src, dst = Path(args.run), ROOT / "resources" / "models"
@@ -55,7 +57,8 @@ def main() -> None:
                                ("max_leaf_ink", args.max_leaf_ink),
                                ("seam_blend", args.seam_blend),
                                ("reimpose", None if args.reimpose is None else bool(args.reimpose)),
-                               ("tidy", None if args.tidy is None else bool(args.tidy))):
+                               ("tidy", None if args.tidy is None else bool(args.tidy)),
+                               ("drafts", args.drafts)):
                 if value is not None:
                     sampling[key] = value
             blob["sampling"] = sampling

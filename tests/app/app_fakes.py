@@ -133,13 +133,15 @@ class FakeGenBackend:
     ``leaves`` leaves (32 px cells along a row), one LeafEvent per leaf (``leaf_ms`` apart),
     then Finished with one horizontal stroke per leaf. ``fail_after`` raises after that
     many leaves; ``gate`` (threading.Event), when set up, makes each leaf wait for it, and
-    ``step_gate`` each denoising step (tests step through them)."""
+    ``step_gate`` each denoising step (tests step through them). ``drafts`` > 1 plays a
+    stage 1 whose recognizer asked for more drafts: the steps count on, the total grows."""
 
     def __init__(self, leaves: int = 6, leaf_ms: float = 5.0, classes=None, steps: int = 4):
         self.leaves = leaves
         self.leaf_ms = leaf_ms
         self.steps = steps
         self.step_gate: threading.Event | None = None
+        self.drafts = 1
         self.classes = list(classes or CLASSES)
         self.fail_after: int | None = None
         self.gate: threading.Event | None = None
@@ -167,15 +169,17 @@ class FakeGenBackend:
         from visketch_core.sketch.model import Sketch
 
         self.jobs.append(job)
-        for step in range(1, self.steps + 1):
-            gate = self.step_gate
-            if gate is not None:
-                gate.wait(5.0)
-                gate.clear()
-            guess = np.zeros((32, 32), np.float32)
-            guess[12:14, 2:2 + 28 * step // self.steps] = 1.0
-            for k in range(job.n):
-                yield k, Stage1Step(step, self.steps, guess, 0.0)
+        for draft in range(self.drafts):
+            for step in range(1, self.steps + 1):
+                gate = self.step_gate
+                if gate is not None:
+                    gate.wait(5.0)
+                    gate.clear()
+                guess = np.zeros((32, 32), np.float32)
+                guess[12:14, 2:2 + 28 * step // self.steps] = 1.0
+                for k in range(job.n):
+                    yield k, Stage1Step(draft * self.steps + step, (draft + 1) * self.steps,
+                                        guess, 0.0)
         shat = np.zeros((256, 256), np.float32)
         shat[100:110, 16:16 + 32 * self.leaves] = 1.0
         for k in range(job.n):

@@ -45,6 +45,24 @@ def test_stage1_steps_stream_to_the_canvas_and_the_bar(qtbot, gen_window, backen
     assert not w.canvas.generation_layer.showing_steps
 
 
+def test_a_second_draft_counts_on_and_says_so(qtbot, gen_window, backend):
+    backend.step_gate = threading.Event()
+    backend.drafts = 2
+    w = gen_window()
+    ctrl, bar = w.generation, w.generation_panel.bar
+    ctrl.complete_sketch()
+    for step in range(1, backend.steps + 1):
+        backend.step_gate.set()
+        qtbot.waitUntil(lambda s=step: bar.value() == s, timeout=3000)
+    assert "draft" not in bar.format()
+    backend.step_gate.set()
+    qtbot.waitUntil(lambda: bar.value() == backend.steps + 1, timeout=3000)
+    assert bar.maximum() == 2 * backend.steps and "(draft 2)" in bar.format()
+    release(backend)
+    run_to_end(qtbot, ctrl)
+    assert "leaves" in bar.format() and "draft" not in bar.format()
+
+
 def test_every_run_starts_from_zero(qtbot, gen_window, backend):
     w = gen_window()
     ctrl, bar = w.generation, w.generation_panel.bar

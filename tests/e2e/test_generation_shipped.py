@@ -33,8 +33,20 @@ def recognizer():
 
 
 def test_shipped_generation_is_recognised(generator, recognizer):
-    """Of 4 sketches per class, the classifier's top-3 holds the class for most of them."""
+    """Of 4 sketches per class, the classifier's top-3 holds the class for most of them
+    (first drafts only: with drafts the same recognizer would have chosen them)."""
+    from dataclasses import replace
+
+    shipped = generator.sampling
+    generator.sampling = replace(shipped, drafts=1)
     hits, total = 0, 0
+    try:
+        _recognised(generator, recognizer, hits, total)
+    finally:
+        generator.sampling = shipped
+
+
+def _recognised(generator, recognizer, hits, total):
     for name in CLASSES:
         for r in generator.generate(name, 4, seed=11, schedule="parallel"):
             assert r.sketch.strokes, f"empty {name}"
@@ -42,6 +54,18 @@ def test_shipped_generation_is_recognised(generator, recognizer):
             hits += name in top
             total += 1
     assert hits / total >= 0.6, f"{hits}/{total} recognised"
+
+
+def test_shipped_drafts_are_judged_by_the_shipped_recognizer(generator):
+    """The shipped sampling lets the recognizer beside the models ask for more drafts; a
+    sketch it is sure of keeps its first draft."""
+    assert generator.sampling.drafts > 1 and generator.critic is not None
+    assert generator.critic.classes == generator.classes
+    coarse = generator.stage1([generator.class_index("eye")] * 3, seed=2)
+    tries = generator.last_drafts
+    assert coarse.shape == (3, 32, 32) and all(1 <= t <= generator.sampling.drafts for t in tries)
+    sure, _ = generator.judge_drafts(coarse, [generator.class_index("eye")] * 3)
+    assert sure[tries < generator.sampling.drafts].all()   # kept early only when sure
 
 
 def test_shipped_events_and_cancel(generator):

@@ -140,6 +140,7 @@ def test_generate_command_writes_png_and_svg(tiny_models, tmp_path, capsys):
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [x["index"] for x in lines] == [0, 1]
     assert {"stage1_s", "first_leaf_s", "total_s"} <= set(lines[0])
+    assert [x["drafts"] for x in lines] == [1, 1]          # no classifier.pt: no critic
     for i in range(2):
         assert (tmp_path / "o" / f"cat-{i}.png").exists()
         svg = (tmp_path / "o" / f"cat-{i}.svg").read_text()
@@ -168,3 +169,90 @@ def test_complete_command_and_errors(tiny_models, tmp_path, capsys, quickdraw_di
     missing = _parser().parse_args(["generate", "cat", "--out", str(tmp_path / "x"),
                                     "--models", str(tmp_path / "none")])
     assert missing.func(missing) == 1
+
+
+def _ink(sketch) -> float:
+    """Share of the 256 frame a traced sketch inks."""
+    from visketch_core.geometry import render
+
+    return float((render(sketch, 256, 3.0) > 0).mean())
+
+
+class _Critic:
+    """A stand-in recognizer: sure of a draft when ``sure(ink share)``; every class's
+    probability is the draft's share of ink (so the inkiest draft scores best, and class
+    0 is its top guess: the tests ask for class 0)."""
+
+    def __init__(self, sure):
+        self.sure = sure
+
+    def classify_many(self, sketches):
+        from types import SimpleNamespace
+
+        out = []
+        for sk in sketches:
+            probs = np.full(len(CLASSES), _ink(sk))
+            out.append(SimpleNamespace(probs=probs, known=True, confident=self.sure(_ink(sk))))
+        return out
+
+
+def _traced_ink(gen, coarse) -> float:
+    from visketch_core.generate.canvas import shat_from_coarse
+    from visketch_core.generate.pipeline import trace_ink
+
+    sk = trace_ink(shat_from_coarse(coarse, gen.geometry).ink, gen.sampling)
+    return _ink(sk) if sk.strokes else -1.0
+
+
+def _run(it):
+    seen = []
+    while True:
+        try:
+            seen.append(next(it))
+        except StopIteration as done:
+            return seen, done.value
+
+
+def test_drafts_keep_a_sure_first_draft_and_redraw_the_rest(tiny_models):
+    from dataclasses import replace
+
+
+    gen = Generator.load(tiny_models, device="cpu")
+    steps = gen.sampling.steps
+    seed = next(s for s in range(100)        # a seed whose first drafts both have strokes
+                if all(_traced_ink(gen, x) > 0 for x in gen.stage1([0, 0], seed=s)))
+    first = gen.stage1([0, 0], seed=seed)
+    gen.sampling = replace(gen.sampling, drafts=3)
+    gen.critic = _Critic(lambda v: True)
+    seen, kept = _run(gen.stage1_steps([0, 0], seed=seed))
+    assert np.array_equal(kept, first) and gen.last_drafts.tolist() == [1, 1]
+    assert [s for s, _, _ in seen] == list(range(1, steps + 1))
+
+    gen.critic = _Critic(lambda v: False)            # never sure: three drafts, best kept
+    seen, kept = _run(gen.stage1_steps([0, 0], seed=seed))
+    assert gen.last_drafts.tolist() == [3, 3]
+    assert [s for s, _, _ in seen] == list(range(1, 3 * steps + 1))   # the bar counts on
+    assert [t for _, t, _ in seen] == [steps] * steps + [2 * steps] * steps + [3 * steps] * steps
+    gen.critic = None
+    drafts = [gen.stage1([0, 0], seed=seed + 104729 * r) for r in range(3)]
+    ink = np.array([[_traced_ink(gen, d[k]) for d in drafts] for k in range(2)])
+    for k in range(2):
+        assert np.array_equal(kept[k], drafts[int(ink[k].argmax())][k])
+
+
+def test_drafts_redraw_only_the_sketches_not_yet_sure(tiny_models):
+    from dataclasses import replace
+
+
+    gen = Generator.load(tiny_models, device="cpu")
+    seed = next(s for s in range(100)
+                if all(_traced_ink(gen, x) > 0 for x in gen.stage1([0, 0], seed=s)))
+    first = gen.stage1([0, 0], seed=seed)
+    gen.sampling = replace(gen.sampling, drafts=2)
+    a = _traced_ink(gen, first[0])
+    gen.critic = _Critic(lambda v: abs(v - a) < 1e-9)   # sure of sketch 0 only
+    seen, kept = _run(gen.stage1_steps([0, 0], seed=seed))
+    assert gen.last_drafts.tolist() == [1, 2]
+    assert np.array_equal(kept[0], first[0])
+    # while sketch 1 is redrawn, the preview keeps showing sketch 0's kept draft
+    assert all(np.array_equal(x0[0], first[0]) for s, _, x0 in seen if s > gen.sampling.steps)

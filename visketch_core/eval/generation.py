@@ -82,7 +82,16 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
                    help="override stroke tidying (0 = raw traced strokes)")
     p.add_argument("--reimpose", type=int, choices=[0, 1], default=None,
                    help="override re-imposing the user's pixels in completion")
+    p.add_argument("--drafts", type=int, default=None,
+                   help="override how many stage-1 drafts the recognizer may ask for (1 = off)")
     return p
+
+
+def _draft_stats(drafts: list[int]) -> dict:
+    """How many stage-1 drafts the sketches took (1 each without a critic)."""
+    d = np.asarray(drafts)
+    return {"mean": float(d.mean()), "max": int(d.max()), "redrawn_share": float((d > 1).mean()),
+            "n": int(len(d))}
 
 
 def _small(sketches: list[Sketch]) -> np.ndarray:
@@ -178,7 +187,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
     over = {k: v for k, v in (("temperature", a.temperature), ("top_k", a.top_k),
                               ("guidance", a.guidance), ("steps", a.steps),
                               ("max_leaf_ink", a.max_leaf_ink),
-                              ("seam_blend", a.seam_blend)) if v is not None}
+                              ("seam_blend", a.seam_blend),
+                              ("drafts", getattr(a, "drafts", None))) if v is not None}
     over.update({k: bool(v) for k, v in (("tidy", a.tidy), ("reimpose", a.reimpose))
                  if v is not None})
     if over:
@@ -204,6 +214,10 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
     report: dict = {"split": a.split, "classes": classes, "per_class": a.per_class,
                     "threads": a.threads, "sampling": vars(gen.sampling).copy(),
                     "conditioned_stage1": gen.conditioned,
+                    # with drafts, the shipped recognizer chose among stage-1 drafts, so its
+                    # opinion below is not independent; the judge's is (a different model)
+                    "drafts_judged_by_recognizer": gen.critic is not None
+                    and gen.sampling.drafts > 1,
                     "real": {"top1": meas.real_top1, "per_class": meas.real_per,
                              "n": int(len(real_labels)), "diversity": meas.real_div,
                              "strokes": meas.real_strokes, "recognizer": meas.real_rec}}
@@ -213,10 +227,11 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
     per_class = a.per_class if modes else 0
     out: dict[str, list] = {m: [] for m in MODES}
     times: dict[str, list] = {m: [] for m in MODES}
-    labels = []
+    labels, drafts = [], []
     for c in range(len(classes) if per_class else 0):
         t0 = time.perf_counter()
         coarse = gen.stage1([c] * a.per_class, seed=a.seed + 7919 * c)
+        drafts += gen.last_drafts.tolist()
         s1 = (time.perf_counter() - t0) / a.per_class
         for k in range(a.per_class):
             labels.append(c)
@@ -231,6 +246,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
         log(f"generated {classes[c]}: " + ", ".join(
             f"{m} {np.mean(times[m][-a.per_class:]):.2f}s" for m in modes))
     labels = np.asarray(labels)
+    if drafts:
+        report["stage1_drafts"] = _draft_stats(drafts)
     for mode in modes:
         g = meas.grade(out[mode], labels)
         g["mean_total_s"] = float(np.mean(times[mode]))
@@ -251,7 +268,7 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
 
     # -- completion of half sketches -------------------------------------------------------
     if a.complete_per_class:
-        halves, comp, comp_labels, unchanged, ctimes = [], [], [], [], []
+        halves, comp, comp_labels, unchanged, ctimes, cdrafts = [], [], [], [], [], []
         for c in range(len(classes)):
             idx = [i for i in np.flatnonzero(real_labels == c) if len(test.sketches[i].strokes) >= 2]
             for i in idx[: a.complete_per_class]:
@@ -259,6 +276,7 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                 t0 = time.perf_counter()
                 cand = complete(gen, half, c, 1, seed=a.seed + int(i))[0]
                 ctimes.append(time.perf_counter() - t0)
+                cdrafts += gen.last_drafts.tolist()
                 halves.append(half)
                 comp.append(cand.sketch)
                 comp_labels.append(c)
@@ -267,7 +285,7 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
         gc = meas.grade(comp, comp_labels)
         gc.update({"user_ink_unchanged": int(sum(unchanged)),
                    "user_ink_unchanged_all": bool(all(unchanged)),
-                   "mean_total_s": float(np.mean(ctimes))})
+                   "mean_total_s": float(np.mean(ctimes)), "drafts": _draft_stats(cdrafts)})
         gh = meas.grade(halves, comp_labels)
         report["completion"], report["halves"] = gc, gh
         report["completion_minus_halves_points"] = 100 * (gc["top1"] - gh["top1"])

@@ -58,10 +58,21 @@ def _round(t: dict) -> dict:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in t.items()}
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
+def _load(args: argparse.Namespace):
+    """The generator of ``--models`` with ``--drafts`` applied."""
+    from dataclasses import replace
+
     from visketch_core.generate.pipeline import Generator
 
     gen = Generator.load(args.models, device=args.device, threads=args.threads)
+    if getattr(args, "drafts", None) is not None:
+        gen.sampling = replace(gen.sampling, drafts=int(args.drafts))
+    return gen
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+
+    gen = _load(args)
     gen.class_index(args.cls)
     out = _out_dir(args.out)
     results = gen.generate(args.cls, args.n, seed=args.seed, schedule=args.schedule,
@@ -73,16 +84,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(json.dumps({"class": r.label, "index": i, "png": str(stem.with_suffix(".png")),
                           "svg": str(stem.with_suffix(".svg")), "seed": args.seed,
                           "schedule": "stage1" if args.stage1_only else args.schedule,
-                          "strokes": len(r.sketch.strokes), **_round(r.timings)}), flush=True)
+                          "strokes": len(r.sketch.strokes), "drafts": int(gen.last_drafts[i]),
+                          **_round(r.timings)}), flush=True)
     return 0
 
 
 def cmd_complete(args: argparse.Namespace) -> int:
     from visketch_core.generate.completion import complete
-    from visketch_core.generate.pipeline import Generator
     from visketch_core.sketch.io import read_sketches
 
-    gen = Generator.load(args.models, device=args.device, threads=args.threads)
+    gen = _load(args)
     if args.cls is not None:
         gen.class_index(args.cls)
     refuse_overwrite(args.out, [args.input])
@@ -124,7 +135,9 @@ def cmd_complete(args: argparse.Namespace) -> int:
                 print(json.dumps({"input": args.input, "index": i, "candidate": k, "class": c.label,
                                   "png": str(stem.with_suffix(".png")),
                                   "svg": str(stem.with_suffix(".svg")),
-                                  "ink_unchanged": c.ink_unchanged, **_round(c.timings)}), flush=True)
+                                  "ink_unchanged": c.ink_unchanged,
+                                  "drafts": int(gen.last_drafts[k]), **_round(c.timings)}),
+                      flush=True)
     except NoSketchError as exc:
         if not errors:  # its bad records, when it had any, said it already
             report(exc)
@@ -150,6 +163,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--models", default=None, help="folder with tokenizer/diffusion/refiner.pt")
     p.add_argument("--device", type=device_arg, default="auto")
     p.add_argument("--threads", type=positive_int, default=None)
+    p.add_argument("--drafts", type=positive_int, default=None,
+                   help="stage-1 drafts the recognizer may ask for per sketch (1 = keep the "
+                        "first; default: the shipped setting)")
 
 
 def register(subparsers) -> None:

@@ -34,7 +34,7 @@ class TidyConfig:
     spacing: float = 2.0
     double: float = 5.0
     double_run: float = 12.0
-    gap: float = 12.0
+    gap: float = 20.0
     gap_cos: float = 0.3
     min_length: float = 8.0
     dot_clear: float = 8.0
