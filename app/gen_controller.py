@@ -360,8 +360,8 @@ class GenerationController(QObject):
             if ev.step == 1:        # a draft's steps; a redraw adds as many again
                 self._draft_steps = max(1, int(ev.total))
             per = self._draft_steps or max(1, int(ev.total))
-            self._set_progress(0, "steps", int(ev.step), int(ev.total),
-                               (int(ev.step) - 1) // per + 1)
+            draft = (int(ev.step) - 1) // per + 1      # each draft counts its own steps
+            self._set_progress(0, "steps", int(ev.step) - (draft - 1) * per, per, draft)
 
     def _on_stage1(self, job_id: int, k: int, ev) -> None:
         if not self._mine(job_id):

@@ -211,15 +211,18 @@ class GenerationPanel(QWidget):
             self.bar.setValue(0)
             self.bar.setFormat("")
             return
-        self.bar.setRange(0, max(p.total, 1))
-        self.bar.setValue(p.done)
+        # the text first: QProgressBar repaints at once when its value changes, and the
+        # new range must not show under the old words
         if p.total == 0:
             self.bar.setFormat("starting...")
         elif p.unit == "steps":
-            again = f" (draft {p.draft})" if p.draft > 1 else ""
+            again = f" (draft {p.draft}: redrawing)" if p.draft > 1 else ""
             self.bar.setFormat("sketching: step %v / %m" + again)
         else:
-            self.bar.setFormat("refining: %v / %m leaves")
+            which = f" of candidate {p.k + 1} / {p.n}" if p.n > 1 else ""
+            self.bar.setFormat("refining: %v / %m leaves" + which)
+        self.bar.setRange(0, max(p.total, 1))
+        self.bar.setValue(p.done)
         if c.running:
             which = f": candidate {p.k + 1} of {p.n}" if p.n > 1 and p.unit == "leaves" else ""
             self.status.setText(f"Generating {c.label} on {c.device_name or 'CPU'}{which}")
