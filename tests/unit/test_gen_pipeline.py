@@ -145,6 +145,13 @@ def test_generate_command_writes_png_and_svg(tiny_models, tmp_path, capsys):
         assert (tmp_path / "o" / f"cat-{i}.png").exists()
         svg = (tmp_path / "o" / f"cat-{i}.svg").read_text()
         assert "<image" not in svg
+    before = {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir()}
+    args = _parser().parse_args(["generate", "cat", "-n", "1", "--seed", "9", "--out",
+                                 str(tmp_path / "o"), "--models", str(tiny_models)])
+    assert args.func(args) == 0                       # the same folder again: nothing replaced
+    again = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert again["png"].endswith("cat-0_2.png") and again["svg"].endswith("cat-0_2.svg")
+    assert all((tmp_path / "o" / n).read_bytes() == b for n, b in before.items())
 
 
 def test_complete_command_and_errors(tiny_models, tmp_path, capsys, quickdraw_dir):

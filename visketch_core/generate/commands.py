@@ -28,6 +28,19 @@ def _log(msg: str) -> None:
     sys.stderr.flush()
 
 
+def _free_stem(stem: Path) -> Path:
+    """``stem`` when neither its PNG nor its SVG exists yet, else the first free
+    ``stem_2``, ``stem_3``, ...: a second run into the same folder never replaces a file."""
+    def taken(p: Path) -> bool:
+        return p.with_suffix(".png").exists() or p.with_suffix(".svg").exists()
+
+    k, out = 2, stem
+    while taken(out):
+        out = stem.with_name(f"{stem.name}_{k}")
+        k += 1
+    return out
+
+
 def _write(sketch, ink, path_stem: Path) -> None:
     """PNG (dark ink on white, from the raster) and SVG (traced strokes) side by side."""
     import cv2
@@ -79,7 +92,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                            stage1_only=args.stage1_only)
     safe = args.cls.replace("/", "_")
     for i, r in enumerate(results):
-        stem = out / f"{safe}-{i}"
+        stem = _free_stem(out / f"{safe}-{i}")
         _write(r.sketch, r.ink, stem)
         print(json.dumps({"class": r.label, "index": i, "png": str(stem.with_suffix(".png")),
                           "svg": str(stem.with_suffix(".svg")), "seed": args.seed,
@@ -128,7 +141,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
                 report(SketchError(exc.message, path=args.input, line=sk.line))
                 continue
             for k, c in enumerate(comps):
-                stem = out / f"{i}-{k}"
+                stem = _free_stem(out / f"{i}-{k}")
                 for suffix in (".png", ".svg"):
                     refuse_overwrite(stem.with_suffix(suffix), [args.input])
                 _write(c.sketch, c.ink, stem)
