@@ -352,16 +352,14 @@ class GenerationController(QObject):
             return
         cand = self._candidate(k)
         cand.layer.set_step(ev.step, ev.total, ev.x0)
-        if self.selected == -1:
-            self.select(0)          # the user watches the first candidate take shape
+        if ev.step == 1:            # a candidate's first step: the user watches it take shape
+            self._draft_steps = max(1, int(ev.total))   # a redraw adds as many again
+            self.select(k)
         elif self.selected == k:
             self.w.canvas.update()
-        if k == 0:                  # all candidates share stage 1: count its steps once
-            if ev.step == 1:        # a draft's steps; a redraw adds as many again
-                self._draft_steps = max(1, int(ev.total))
-            per = self._draft_steps or max(1, int(ev.total))
-            draft = (int(ev.step) - 1) // per + 1      # each draft counts its own steps
-            self._set_progress(0, "steps", int(ev.step) - (draft - 1) * per, per, draft)
+        per = self._draft_steps or max(1, int(ev.total))
+        draft = (int(ev.step) - 1) // per + 1          # each draft counts its own steps
+        self._set_progress(k, "steps", int(ev.step) - (draft - 1) * per, per, draft)
 
     def _on_stage1(self, job_id: int, k: int, ev) -> None:
         if not self._mine(job_id):

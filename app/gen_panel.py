@@ -216,15 +216,16 @@ class GenerationPanel(QWidget):
         if p.total == 0:
             self.bar.setFormat("starting...")
         elif p.unit == "steps":
+            which = f" of candidate {p.k + 1} / {p.n}" if p.n > 1 else ""
             again = f" (draft {p.draft}: redrawing)" if p.draft > 1 else ""
-            self.bar.setFormat("sketching: step %v / %m" + again)
+            self.bar.setFormat("sketching: step %v / %m" + which + again)
         else:
             which = f" of candidate {p.k + 1} / {p.n}" if p.n > 1 else ""
             self.bar.setFormat("refining: %v / %m leaves" + which)
         self.bar.setRange(0, max(p.total, 1))
         self.bar.setValue(p.done)
         if c.running:
-            which = f": candidate {p.k + 1} of {p.n}" if p.n > 1 and p.unit == "leaves" else ""
+            which = f": candidate {p.k + 1} of {p.n}" if p.n > 1 else ""
             self.status.setText(f"Generating {c.label} on {c.device_name or 'CPU'}{which}")
 
     def _on_row(self, row: int) -> None:

@@ -128,8 +128,8 @@ def line(x0, y0, x1, y1, n: int = 12):
 class FakeGenBackend:
     """A generation backend with the real one's interface (``app.gen_worker``).
 
-    First ``steps`` Stage1Step events for every candidate (stage 1 is one batch; the guess
-    is a bar that grows with the step), then for every candidate: a Stage1Done with
+    For every candidate in turn: ``steps`` Stage1Step events (the guess is a bar that grows
+    with the step), a Stage1Done with
     ``leaves`` leaves (32 px cells along a row), one LeafEvent per leaf (``leaf_ms`` apart),
     then Finished with one horizontal stroke per leaf. ``fail_after`` raises after that
     many leaves; ``gate`` (threading.Event), when set up, makes each leaf wait for it, and
@@ -169,22 +169,21 @@ class FakeGenBackend:
         from visketch_core.sketch.model import Sketch
 
         self.jobs.append(job)
-        for draft in range(self.drafts):
-            for step in range(1, self.steps + 1):
-                gate = self.step_gate
-                if gate is not None:
-                    gate.wait(5.0)
-                    gate.clear()
-                guess = np.zeros((32, 32), np.float32)
-                guess[12:14, 2:2 + 28 * step // self.steps] = 1.0
-                for k in range(job.n):
-                    yield k, Stage1Step(draft * self.steps + step, (draft + 1) * self.steps,
-                                        guess, 0.0)
         shat = np.zeros((256, 256), np.float32)
         shat[100:110, 16:16 + 32 * self.leaves] = 1.0
         for k in range(job.n):
             if k and cancel():
                 return
+            for draft in range(self.drafts):
+                for step in range(1, self.steps + 1):
+                    gate = self.step_gate
+                    if gate is not None:
+                        gate.wait(5.0)
+                        gate.clear()
+                    guess = np.zeros((32, 32), np.float32)
+                    guess[12:14, 2:2 + 28 * step // self.steps] = 1.0
+                    yield k, Stage1Step(draft * self.steps + step, (draft + 1) * self.steps,
+                                        guess, 0.0)
             yield k, Stage1Done(np.zeros((32, 32), np.float32), shat, self.leaves, 0.0)
             cancelled = False
             for i in range(self.leaves):

@@ -106,3 +106,19 @@ def test_the_bar_never_shows_one_range_under_the_other_words(qtbot, gen_window, 
             assert m == backend.steps, (v, m, f)
         if "refining" in f:
             assert m == backend.leaves, (v, m, f)
+
+
+def test_each_candidate_is_sketched_then_refined_in_turn(qtbot, gen_window, backend):
+    w = gen_window()
+    ctrl, bar = w.generation, w.generation_panel.bar
+    w.generation_panel.count_box.setValue(2)
+    seen = []
+    bar.valueChanged.connect(lambda v: seen.append(bar.format()))
+    ctrl.complete_sketch()
+    run_to_end(qtbot, ctrl)
+    phases = []
+    for f in seen:
+        name = ("sketching" if "sketching" in f else "refining") + f.split("candidate")[-1]
+        if not phases or phases[-1] != name:
+            phases.append(name)
+    assert phases == ["sketching 1 / 2", "refining 1 / 2", "sketching 2 / 2", "refining 2 / 2"]

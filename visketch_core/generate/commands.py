@@ -97,8 +97,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(json.dumps({"class": r.label, "index": i, "png": str(stem.with_suffix(".png")),
                           "svg": str(stem.with_suffix(".svg")), "seed": args.seed,
                           "schedule": "stage1" if args.stage1_only else args.schedule,
-                          "strokes": len(r.sketch.strokes), "drafts": int(gen.last_drafts[i]),
-                          **_round(r.timings)}), flush=True)
+                          "strokes": len(r.sketch.strokes), **_round(r.timings)}), flush=True)
     return 0
 
 
@@ -148,8 +147,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
                 print(json.dumps({"input": args.input, "index": i, "candidate": k, "class": c.label,
                                   "png": str(stem.with_suffix(".png")),
                                   "svg": str(stem.with_suffix(".svg")),
-                                  "ink_unchanged": c.ink_unchanged,
-                                  "drafts": int(gen.last_drafts[k]), **_round(c.timings)}),
+                                  "ink_unchanged": c.ink_unchanged, **_round(c.timings)}),
                       flush=True)
     except NoSketchError as exc:
         if not errors:  # its bad records, when it had any, said it already

@@ -28,6 +28,8 @@ from visketch_core.generate.pipeline import (
     Finished,
     Generator,
     GenResult,
+    candidate_seed,
+    renumber,
     stage1_events,
     trace_ink,
 )
@@ -97,8 +99,8 @@ def completion_candidates(gen: Generator, framed: Sketch, label: str | int, n: i
                           cancel: Callable[[], bool] | None = None
                           ) -> Iterator[tuple[int, Event]]:
     """Complete ``framed`` (a sketch already in the 256 frame, see ``completion_frame``) as
-    one stream of ``(candidate, event)``, like ``Generator.candidates`` (stage 1's steps
-    first, for every candidate, then each candidate's refinement). Each candidate ends
+    one stream of ``(candidate, event)``, like ``Generator.candidates`` (each candidate's
+    stage-1 steps, then its refinement, then the next candidate's). Each candidate ends
     with ``Finished(result)``: ``result.sketch`` holds only the new strokes, ``result.ink``
     the whole raster with the user's pixels untouched, ``result.raw_ink`` the user's ink.
     ``cancel`` stops the candidate in progress between leaves and skips the rest."""
@@ -113,15 +115,17 @@ def completion_candidates(gen: Generator, framed: Sketch, label: str | int, n: i
     mask = known >= KNOWN_THRESHOLD
     kw = {}
     if gen.sampling.reimpose or not gen.conditioned:
-        kw = {"known": np.repeat(known[None], n, 0), "known_mask": np.repeat(mask[None], n, 0)}
-    coarse = yield from stage1_events(
-        gen.stage1_steps([y] * n, seed=seed, partial=np.repeat(known[None], n, 0), **kw), t0)
+        kw = {"known": known[None], "known_mask": mask[None]}
     keep_out = cv2.dilate((user_ink > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     for k in range(n):
         if k and cancel is not None and cancel():
             return
         start = t0 if k == 0 else time.perf_counter()
-        for ev in gen.refine(coarse[k], y, schedule=schedule, seed=seed * 1000 + k,
+        coarse = yield from renumber(k, stage1_events(
+            gen.stage1_steps([y], seed=candidate_seed(seed, k), partial=known[None], **kw),
+            start))
+        drafts = int(gen.last_drafts[0])
+        for ev in gen.refine(coarse[0], y, schedule=schedule, seed=seed * 1000 + k,
                              frozen=user_sdf, trace=False, cancel=cancel, t0=start):
             if not isinstance(ev, Finished):
                 yield k, ev
@@ -132,7 +136,7 @@ def completion_candidates(gen: Generator, framed: Sketch, label: str | int, n: i
             new_render = render(new, cfg.size, gen.sampling.line_width) if new.strokes \
                 else np.zeros_like(user_ink)
             ink = np.where(user_ink > 0, user_ink, new_render).astype(np.float32)
-            timings = {**res.timings, "total_s": time.perf_counter() - start}
+            timings = {**res.timings, "total_s": time.perf_counter() - start, "drafts": drafts}
             yield k, Finished(GenResult(gen.classes[y], new, ink, res.coarse, timings,
                                         res.cancelled, user_ink))
 

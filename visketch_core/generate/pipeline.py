@@ -392,35 +392,44 @@ class Generator:
         y = self.class_index(label) if isinstance(label, str) else int(label)
         t0 = time.perf_counter()
         coarse = self.stage1([y] * n, seed=seed)
+        drafts = self.last_drafts.copy()
         stage1_s = time.perf_counter() - t0
         out = []
         for k in range(n):
             if stage1_only:
                 out.append(self.stage1_result(coarse[k], y, stage1_s))
-                continue
-            start = time.perf_counter() - stage1_s
-            for ev in self.refine(coarse[k], y, schedule=schedule, seed=seed * 1000 + k, t0=start):
-                if on_event is not None:
-                    on_event(k, ev)
-                if isinstance(ev, Finished):
-                    out.append(ev.result)
+            else:
+                start = time.perf_counter() - stage1_s
+                for ev in self.refine(coarse[k], y, schedule=schedule, seed=seed * 1000 + k,
+                                      t0=start):
+                    if on_event is not None:
+                        on_event(k, ev)
+                    if isinstance(ev, Finished):
+                        out.append(ev.result)
+            out[-1].timings["drafts"] = int(drafts[k])
         return out
 
     def candidates(self, label: str | int, n: int = 1, *, seed: int = 0,
                    schedule: Schedule | str = "parallel",
                    cancel: Callable[[], bool] | None = None) -> Iterator[tuple[int, Event]]:
-        """n sketches of one class as one stream of ``(candidate, event)``: stage 1 runs once
-        for all n, then each candidate is refined in turn (its events end with ``Finished``).
-        ``cancel`` stops the candidate in progress between leaves and skips the rest."""
+        """n sketches of one class as one stream of ``(candidate, event)``: each candidate's
+        stage-1 steps, then its refinement (ending with ``Finished``), then the next
+        candidate's, so the first leaf comes as soon as for one sketch (on a CPU a batch
+        of n costs about n times one). ``cancel`` stops the candidate in progress between
+        leaves and skips the rest."""
         y = self.class_index(label) if isinstance(label, str) else int(label)
         t0 = time.perf_counter()
-        coarse = yield from stage1_events(self.stage1_steps([y] * n, seed=seed), t0)
         for k in range(n):
             if k and cancel is not None and cancel():
                 return
             start = t0 if k == 0 else time.perf_counter()
-            for ev in self.refine(coarse[k], y, schedule=schedule, seed=seed * 1000 + k,
+            coarse = yield from renumber(k, stage1_events(
+                self.stage1_steps([y], seed=candidate_seed(seed, k)), start))
+            drafts = int(self.last_drafts[0])
+            for ev in self.refine(coarse[0], y, schedule=schedule, seed=seed * 1000 + k,
                                   cancel=cancel, t0=start):
+                if isinstance(ev, Finished):
+                    ev.result.timings["drafts"] = drafts
                 yield k, ev
 
     def events(self, label: str | int, *, seed: int = 0, schedule: Schedule | str = "sequential",
@@ -471,6 +480,23 @@ def run_to_end(it: Gen):
             next(it)
         except StopIteration as done:
             return done.value
+
+
+def candidate_seed(seed: int, k: int) -> int:
+    """Stage 1's seed for candidate ``k`` of a request made with ``seed``."""
+    return int(seed) + 7919 * int(k)
+
+
+def renumber(k: int, events: Gen[tuple[int, Stage1Step], None, np.ndarray]
+             ) -> Gen[tuple[int, Stage1Step], None, np.ndarray]:
+    """The ``(0, step)`` events of a one-sketch stage 1 as candidate ``k``'s; returns
+    what ``events`` returns."""
+    while True:
+        try:
+            _, ev = next(events)
+        except StopIteration as done:
+            return done.value
+        yield k, ev
 
 
 def stage1_events(steps: Gen[tuple[int, int, np.ndarray], None, np.ndarray], t0: float
