@@ -62,12 +62,13 @@ def half_sketches(data_dir: Path, n: int, seed: int = 0):
     return out
 
 
-def run_one(app, w, sketch, label: str, schedule: str, frames: Path | None = None) -> dict:
+def run_one(app, w, sketch, label: str, schedule: str, frames: Path | None = None,
+            candidates: int = 1) -> dict:
     from PySide6.QtCore import Qt, QTimer
 
     w.set_document(sketch, path=None)
     w.generation_panel.schedule_box.setCurrentText(schedule)    # as a user would
-    w.generation_panel.count_box.setValue(1)
+    w.generation_panel.count_box.setValue(candidates)
     ticks: list[float] = []
     beat = QTimer()
     beat.setTimerType(Qt.TimerType.PreciseTimer)
@@ -104,8 +105,9 @@ def run_one(app, w, sketch, label: str, schedule: str, frames: Path | None = Non
     if frames is not None:
         w.grab().save(str(frames / f"frame-{len(shots):03d}.png"))
     cand = ctrl.current()
-    if cand is None or not cand.finished:
+    if cand is None or not cand.finished or not ctrl.candidates:
         return {"error": w.message_bar.text() or "no candidate"}
+    cand = ctrl.candidates[0]           # the first candidate: what the user waits for
     layer = cand.layer
     first, last = layer.first_painted_at, layer.painted_all_at(cand.leaves_total)
     gaps = [(b - a) * 1000.0 for a, b in zip(ticks, ticks[1:], strict=False)
@@ -132,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--schedules", default="parallel,sequential")
     ap.add_argument("--frames", default=None, help="save window grabs of one completion here")
     ap.add_argument("--cpu", action="store_true")
+    ap.add_argument("--candidates", type=int, default=1,
+                    help="candidates per request (the app's default is 2); first leaf and "
+                         "last leaf are the first candidate's, job is all of them")
     args = ap.parse_args(argv)
 
     import qasync
@@ -156,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"error": w.model_error}))
         return 1
     schedules = [s for s in args.schedules.split(",") if s]
-    cold = run_one(app, w, *sketches[0], schedules[0])     # loads the generation models
+    cold = run_one(app, w, *sketches[0], schedules[0],     # loads the generation models
+                   candidates=args.candidates)
     if "error" in cold:
         print(json.dumps({"error": cold["error"]}))
         return 1
@@ -164,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     frames = Path(args.frames) if args.frames else None
     for i, (sk, label) in enumerate(sketches[1:]):
         for s in schedules:
-            r = run_one(app, w, sk, label, s, frames if (i == 0 and s == schedules[0]) else None)
+            r = run_one(app, w, sk, label, s, frames if (i == 0 and s == schedules[0]) else None,
+                        candidates=args.candidates)
             r["class"] = label
             results[s].append(r)
 
@@ -188,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     first = summary[schedules[0]]
     out = {
         "benchmark": "app_generation",
+        "candidates": args.candidates,
         "device": w.generation.device_name,
         "cpu_count": os.cpu_count(),
         "torch_threads": __import__("torch").get_num_threads(),
