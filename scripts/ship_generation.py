@@ -1,7 +1,7 @@
 """Copy trained generation models into resources/models/ with a readable card beside them.
 
     python scripts/ship_generation.py runs/gen [--temperature 0.7] [--guidance 2.0]
-        [--steps 25] [--drafts 4] [--report generation_metrics.json]
+        [--steps 25] [--solver ddim|dpm2m] [--drafts 4] [--report generation_metrics.json]
 
 Copies tokenizer.pt, diffusion.pt, refiner.pt and judge.pt from the run folder. The sampling
 settings chosen on the validation split are written into the shipped diffusion.pt (the
@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--top-k", type=int, default=None)
     ap.add_argument("--guidance", type=float, default=None)
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--solver", choices=["ddim", "dpm2m"], default=None)
     ap.add_argument("--max-leaf-ink", type=float, default=None)
     ap.add_argument("--seam-blend", type=float, default=None)
     ap.add_argument("--reimpose", type=int, choices=[0, 1], default=None)
@@ -54,6 +55,7 @@ def main() -> None:
             sampling = dict(blob.get("sampling", {}))
             for key, value in (("temperature", args.temperature), ("top_k", args.top_k),
                                ("guidance", args.guidance), ("steps", args.steps),
+                               ("solver", args.solver),
                                ("max_leaf_ink", args.max_leaf_ink),
                                ("seam_blend", args.seam_blend),
                                ("reimpose", None if args.reimpose is None else bool(args.reimpose)),

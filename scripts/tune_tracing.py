@@ -41,6 +41,12 @@ def variants() -> dict[str, tuple[dict, dict | None]]:
         "tidy, spur 8": ({"min_length": 8.0}, {}),
         "tidy, junction 0.4, gap 20, spur 8": ({"straight": 0.4, "min_length": 8.0},
                                               {"gap": 20.0}),
+        "shipped, dots unbridged": ({"straight": 0.4}, {"dot_length": 8.0}),
+        "shipped, dots unbridged, clear 6": ({"straight": 0.4}, {"dot_length": 8.0,
+                                                                "dot_clear": 6.0}),
+        "shipped, dots unbridged, clear 4": ({"straight": 0.4}, {"dot_length": 8.0,
+                                                                "dot_clear": 4.0}),
+        "shipped, ticks unbridged": ({"straight": 0.4}, {"dot_length": 12.0}),
     }
 
 

@@ -101,6 +101,37 @@ def test_unet_and_diffusion_shapes_and_inpainting():
     assert bool((ab[1:] <= ab[:-1]).all()) and float(ab[0]) > 0.99
 
 
+def test_dpm2m_solves_the_sampling_ode_closer_than_ddim_in_few_steps():
+    """Gaussian data N(0, sd^2): the ideal denoiser is known in closed form, and so is where
+    the deterministic sampler must end (x_T scaled by sd / sqrt(a^2 sd^2 + s^2) at T)."""
+    diff = GaussianDiffusion(DiffusionConfig(timesteps=1000), num_classes=1)
+    sd = 0.3
+
+    def ideal(x, t, y):
+        ab = diff.alpha_bar[t.long()][:, None, None, None]
+        a, s = ab.sqrt(), (1 - ab).sqrt()
+        x0 = a * sd ** 2 * x / (ab * sd ** 2 + 1 - ab)
+        eps = (x - a * x0) / s
+        return a * eps - s * x0                       # v
+
+    ab_T = float(diff.alpha_bar[1000])
+    y = torch.zeros(64, dtype=torch.long)
+    errors = {}
+    for solver in ("ddim", "dpm2m"):
+        for steps in (6, 10, 15, 200):
+            x = diff.sample(ideal, y, shape=(1, 4, 4), steps=steps, guidance=1.0, solver=solver,
+                            generator=torch.Generator().manual_seed(0))
+            x_T = torch.randn((64, 1, 4, 4), generator=torch.Generator().manual_seed(0))
+            exact = sd * x_T / (ab_T * sd ** 2 + 1 - ab_T) ** 0.5
+            errors[solver, steps] = float((x - exact).abs().mean())
+    assert errors["ddim", 200] < 0.01 and errors["dpm2m", 200] < 0.002
+    assert errors["dpm2m", 15] < 0.5 * errors["ddim", 15]
+    assert errors["dpm2m", 10] < errors["ddim", 15]      # 10 second-order steps do for 15
+    assert errors["dpm2m", 6] < errors["ddim", 6]
+    with pytest.raises(ValueError):
+        diff.sample(ideal, y, shape=(1, 4, 4), steps=2, guidance=1.0, solver="euler")
+
+
 def test_diffusion_overfits_one_batch():
     torch.manual_seed(0)
     net = UNet(UNetConfig(num_classes=2, base=16, blocks=1, mults=(1, 2), attn_res=()))

@@ -267,3 +267,26 @@ def test_drafts_redraw_only_the_sketches_not_yet_sure(tiny_models):
     assert np.array_equal(kept[0], first[0])
     # while sketch 1 is redrawn, the preview keeps showing sketch 0's kept draft
     assert all(np.array_equal(x0[0], first[0]) for s, _, x0 in seen if s > gen.sampling.steps)
+
+
+def test_the_stage1_solver_comes_from_the_checkpoint_and_a_bad_one_is_one_line(tiny_models,
+                                                                              tmp_path):
+    import shutil
+
+    from visketch_core.errors import ModelError
+
+    gen = Generator.load(tiny_models, device="cpu")
+    assert gen.sampling.solver == "ddim"
+    ddim = gen.stage1([0, 2], seed=4)
+    gen.sampling = type(gen.sampling)(**{**gen.sampling.__dict__, "solver": "dpm2m"})
+    dpm = gen.stage1([0, 2], seed=4)
+    assert dpm.shape == ddim.shape and not np.array_equal(dpm, ddim)
+    assert np.array_equal(dpm, gen.stage1([0, 2], seed=4))
+    bad = tmp_path / "models"
+    shutil.copytree(tiny_models, bad)
+    blob = torch.load(bad / "diffusion.pt", weights_only=False)
+    blob["sampling"] = {**blob.get("sampling", {}), "solver": "euler"}
+    torch.save(blob, bad / "diffusion.pt")
+    with pytest.raises(ModelError, match="unknown stage-1 solver 'euler'") as err:
+        Generator.load(bad, device="cpu")
+    assert "\n" not in str(err.value)

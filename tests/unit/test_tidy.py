@@ -83,6 +83,16 @@ def test_vectorise_fills_slits_between_two_close_lines():
     assert polyline_length(vectorise(ring, fill_slits=4.0, fill_holes=80).strokes[0]) > 200
 
 
+def test_a_short_mark_by_a_line_end_is_not_joined_to_it():
+    line = _line(40, 100, 120, 100)
+    tick = _line(130, 100, 135, 100)                     # a 5 px mark 10 px past the end
+    out = bridge_gaps([line, tick], TidyConfig())
+    assert len(out) == 2
+    assert max(polyline_length(p) for p in out) < 81
+    # with dots bridged like any stroke (the old rule) the two became one
+    assert len(bridge_gaps([line, tick], TidyConfig(dot_length=0.0))) == 1
+
+
 def test_an_isolated_dot_stays_but_a_fragment_by_a_line_goes():
     line = _line(40, 100, 200, 100)
     dot = np.array([[120, 160]], np.float32)             # an eye, far from other ink

@@ -74,7 +74,9 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=None, help="override leaf sampling")
     p.add_argument("--top-k", type=int, default=None, help="override leaf sampling")
     p.add_argument("--guidance", type=float, default=None, help="override stage-1 guidance")
-    p.add_argument("--steps", type=int, default=None, help="override stage-1 DDIM steps")
+    p.add_argument("--steps", type=int, default=None, help="override stage-1 denoising steps")
+    p.add_argument("--solver", default=None, choices=["ddim", "dpm2m"],
+                   help="override the stage-1 sampler")
     p.add_argument("--max-leaf-ink", type=float, default=None, help="override the blob guard")
     p.add_argument("--seam-blend", type=float, default=None,
                    help="override the seam blur at leaf borders (sigma px, 0 = off)")
@@ -188,7 +190,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                               ("guidance", a.guidance), ("steps", a.steps),
                               ("max_leaf_ink", a.max_leaf_ink),
                               ("seam_blend", a.seam_blend),
-                              ("drafts", getattr(a, "drafts", None))) if v is not None}
+                              ("drafts", getattr(a, "drafts", None)),
+                              ("solver", getattr(a, "solver", None))) if v is not None}
     over.update({k: bool(v) for k, v in (("tidy", a.tidy), ("reimpose", a.reimpose))
                  if v is not None})
     if over:

@@ -31,7 +31,8 @@ from visketch_core.sketch.model import Sketch
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    steps: int = 25              # DDIM steps of stage 1
+    steps: int = 25              # denoising steps of stage 1
+    solver: str = "ddim"         # stage-1 sampler: "ddim" or "dpm2m" (DPM-Solver++(2M))
     guidance: float = 2.0        # classifier-free guidance weight of stage 1
     temperature: float = 0.7     # leaf token sampling (0 = greedy)
     top_k: int = 0
@@ -184,7 +185,13 @@ class Generator:
             raise ModelError(f"{d}: diffusion and refiner were trained on different classes")
         if ref.cfg.seq_len != tok.cfg.tokens or ref.cfg.codebook != tok.cfg.codebook:
             raise ModelError(f"{d}: refiner and tokenizer do not fit together")
-        sampling = SamplingConfig(**extra.get("sampling", {}))
+        try:
+            sampling = SamplingConfig(**extra.get("sampling", {}))
+        except TypeError as exc:
+            raise ModelError(f"{d / 'diffusion.pt'}: bad sampling settings ({exc})") from None
+        if sampling.solver not in ("ddim", "dpm2m"):
+            raise ModelError(f"{d / 'diffusion.pt'}: unknown stage-1 solver {sampling.solver!r}"
+                             " (ddim or dpm2m)")
         return cls(tok, unet.to(dev), diff, ref.to(dev), classes, sampling, device=dev,
                    critic=load_critic(d, classes, dev))
 
@@ -292,7 +299,8 @@ class Generator:
             part = np.zeros((len(labels), 32, 32), np.float32) if partial is None else partial
             kw["cond"] = cond_planes(torch.as_tensor(part, dtype=torch.float32)).to(self.device)
         it = self.diffusion.sample_steps(self.unet, y, steps=self.sampling.steps,
-                                         guidance=self.sampling.guidance, generator=g, **kw)
+                                         guidance=self.sampling.guidance, generator=g,
+                                         solver=self.sampling.solver, **kw)
         while True:
             try:
                 step, total, x0 = next(it)

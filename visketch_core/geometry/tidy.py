@@ -10,7 +10,8 @@ would have drawn them (all distances in pixels of the 256 frame):
    within ``double`` px of ink already kept (or of ``keep``, the user's own ink when a sketch
    is completed) for at least ``double_run`` px is cut out; a short crossing is not a stretch;
 3. gaps are bridged: two free ends closer than ``gap`` px whose strokes point at each other
-   are joined into one stroke (nearest pairs first);
+   are joined into one stroke (nearest pairs first); strokes shorter than ``dot_length`` px
+   (dots and ticks) are never joined to another;
 4. strokes shorter than ``min_length`` px are dropped where they lie within ``dot_clear`` px
    of another stroke (fragments and stubs of tracing); an isolated one is a dot a person
    drew on purpose (an eye, a button) and stays;
@@ -37,7 +38,8 @@ class TidyConfig:
     gap: float = 20.0
     gap_cos: float = 0.3
     min_length: float = 8.0
-    dot_clear: float = 8.0
+    dot_clear: float = 6.0
+    dot_length: float = 8.0
     sigma: float = 3.0
     epsilon: float = 0.8
 
@@ -93,8 +95,11 @@ def _end(p: np.ndarray, which: int, reach: int = 4) -> tuple[np.ndarray, np.ndar
 
 def bridge_gaps(strokes: list[np.ndarray], cfg: TidyConfig) -> list[np.ndarray]:
     """Join free ends that face each other across a gap shorter than ``cfg.gap``."""
-    dots = [p for p in strokes if len(p) < 2]
-    strokes = [p for p in strokes if len(p) >= 2]
+    def dot(p: np.ndarray) -> bool:
+        return len(p) < 2 or (cfg.dot_length > 0 and polyline_length(p) < cfg.dot_length)
+
+    dots = [p for p in strokes if dot(p)]
+    strokes = [p for p in strokes if not dot(p)]
     while True:
         ends = [(i, e) for i, p in enumerate(strokes) if not _closed(p) for e in (0, 1)]
         best = None
