@@ -41,6 +41,8 @@ def main() -> None:
     ap.add_argument("--tidy", type=int, choices=[0, 1], default=None)
     ap.add_argument("--drafts", type=int, default=None,
                     help="stage-1 drafts the shipped recognizer (classifier.pt) may ask for")
+    ap.add_argument("--draft-sure", type=float, default=None,
+                    help="probability at which a draft is kept at once (0 = the recognizer's)")
     ap.add_argument("--report", default=None, help="JSON from benchmarks/generation.py")
     args = ap.parse_args()
     src, dst = Path(args.run), ROOT / "resources" / "models"
@@ -60,7 +62,7 @@ def main() -> None:
                                ("seam_blend", args.seam_blend),
                                ("reimpose", None if args.reimpose is None else bool(args.reimpose)),
                                ("tidy", None if args.tidy is None else bool(args.tidy)),
-                               ("drafts", args.drafts)):
+                               ("drafts", args.drafts), ("draft_sure", args.draft_sure)):
                 if value is not None:
                     sampling[key] = value
             blob["sampling"] = sampling

@@ -269,6 +269,33 @@ def test_drafts_redraw_only_the_sketches_not_yet_sure(tiny_models):
     assert all(np.array_equal(x0[0], first[0]) for s, _, x0 in seen if s > gen.sampling.steps)
 
 
+def test_draft_sure_replaces_the_recognizers_own_threshold(tiny_models):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    class Fixed:                      # names class 0 with probability p; never "confident"
+        def __init__(self, p):
+            self.p = p
+
+        def classify_many(self, sketches):
+            probs = np.array([self.p, (1 - self.p) / 2, (1 - self.p) / 2])
+            return [SimpleNamespace(probs=probs, known=True, confident=False) for _ in sketches]
+
+    gen = Generator.load(tiny_models, device="cpu")
+    seed = next(s for s in range(100)
+                if all(_traced_ink(gen, x) > 0 for x in gen.stage1([0, 0], seed=s)))
+    gen.sampling = replace(gen.sampling, drafts=3)
+    gen.critic = Fixed(0.95)
+    _run(gen.stage1_steps([0, 0], seed=seed))
+    assert gen.last_drafts.tolist() == [3, 3]          # its own verdict: never sure
+    gen.sampling = replace(gen.sampling, drafts=3, draft_sure=0.9)
+    _run(gen.stage1_steps([0, 0], seed=seed))
+    assert gen.last_drafts.tolist() == [1, 1]          # 0.95 >= 0.9: kept at once
+    gen.critic = Fixed(0.85)
+    _run(gen.stage1_steps([0, 0], seed=seed))
+    assert gen.last_drafts.tolist() == [3, 3]
+
+
 def test_the_stage1_solver_comes_from_the_checkpoint_and_a_bad_one_is_one_line(tiny_models,
                                                                               tmp_path):
     import shutil

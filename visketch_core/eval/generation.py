@@ -84,6 +84,9 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
                    help="override stroke tidying (0 = raw traced strokes)")
     p.add_argument("--reimpose", type=int, choices=[0, 1], default=None,
                    help="override re-imposing the user's pixels in completion")
+    p.add_argument("--draft-sure", type=float, default=None,
+                   help="override the probability at which a draft is kept at once "
+                        "(0 = the recognizer's sure threshold)")
     p.add_argument("--drafts", type=int, default=None,
                    help="override how many stage-1 drafts the recognizer may ask for (1 = off)")
     return p
@@ -191,7 +194,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                               ("max_leaf_ink", a.max_leaf_ink),
                               ("seam_blend", a.seam_blend),
                               ("drafts", getattr(a, "drafts", None)),
-                              ("solver", getattr(a, "solver", None))) if v is not None}
+                              ("solver", getattr(a, "solver", None)),
+                              ("draft_sure", getattr(a, "draft_sure", None))) if v is not None}
     over.update({k: bool(v) for k, v in (("tidy", a.tidy), ("reimpose", a.reimpose))
                  if v is not None})
     if over:

@@ -48,6 +48,9 @@ class SamplingConfig:
                                  # the recognizer is sure is the class is kept at once, else the
                                  # next is drawn; after the last, the best scoring one is kept
                                  # (needs classifier.pt beside the generation models)
+    draft_sure: float = 0.0      # a draft is kept at once when the recognizer names its class,
+                                 # calls it known and gives it at least this probability
+                                 # (0 = the recognizer's own sure threshold)
 
 
 def blend_seams(canvas: np.ndarray, boxes: np.ndarray, sigma: float, reach: int = 3) -> np.ndarray:
@@ -269,7 +272,8 @@ class Generator:
         """The critic's verdict on coarse drafts (B, 32, 32), each traced into strokes as
         stage 1 alone would show it (judging the untraced raster instead measured worse on
         validation): (sure: bool (B,), the critic names the intended class, calls it known
-        and is sure; score: float (B,), the class's probability plus 1 when the drawing is
+        and is sure: at least ``sampling.draft_sure`` when that is set, else its own sure
+        threshold; score: float (B,), the class's probability plus 1 when the drawing is
         called known; -1 for a blank)."""
         sure = np.zeros(len(coarse), bool)
         score = np.full(len(coarse), -1.0)
@@ -280,7 +284,11 @@ class Generator:
             for i, p in zip(keep, self.critic.classify_many([sketches[i] for i in keep])):
                 c = labels[i]
                 score[i] = float(p.probs[c]) + (1.0 if p.known else 0.0)
-                sure[i] = p.confident and int(np.argmax(p.probs)) == c
+                if self.sampling.draft_sure > 0:
+                    ok = bool(p.known) and float(p.probs[c]) >= self.sampling.draft_sure
+                else:
+                    ok = bool(p.confident)
+                sure[i] = ok and int(np.argmax(p.probs)) == c
         return sure, score
 
     def _denoise_steps(self, labels: list[int], seed: int = 0, known: np.ndarray | None = None,
