@@ -126,7 +126,7 @@ class PredictionPanel(QWidget):
             self._set_headline("Not sure yet")
             self.detail.setText(
                 f"Best guess: {label} ({prob * 100:.0f}%), below the "
-                f"{pred.threshold * 100:.0f}% confidence threshold. Keep drawing.")
+                f"{_threshold_pct(pred.threshold)}% confidence threshold. Keep drawing.")
         self.threshold_line.setValue(float(pred.threshold))
         self._set_bars(self.top)
         self.prediction_shown.emit(request_id)
@@ -144,3 +144,8 @@ class PredictionPanel(QWidget):
         self.bars.setOpts(x0=[0.0] * TOP_K, y=ys, width=[p for _, p in rows], brushes=brushes)
         ticks = [(y, f"{label} {p * 100:.0f}%" if label else "") for y, (label, p) in zip(ys, rows, strict=True)]
         self.plot.getAxis("left").setTicks([ticks])
+
+
+def _threshold_pct(t: float) -> str:
+    """A threshold as a percentage with the decimal it needs (0.995 -> "99.5", not "100")."""
+    return f"{float(t) * 100:.1f}".rstrip("0").rstrip(".")

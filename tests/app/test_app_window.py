@@ -269,3 +269,11 @@ def test_force_cpu_reloads_the_model_on_the_cpu(qtbot, make_window, aloop, recog
 
     aloop.run_until_complete(asyncio.wait_for(reloaded(), 5))
     assert asked == ["auto", "cpu"] and w.settings.device == "cpu"
+
+
+def test_a_threshold_near_one_is_not_rounded_up_to_100_percent():
+    from app.panels import _threshold_pct
+
+    assert _threshold_pct(0.995) == "99.5"
+    assert _threshold_pct(0.5) == "50"
+    assert _threshold_pct(0.9915) == "99.2"
