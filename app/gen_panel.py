@@ -248,12 +248,15 @@ class GenerationPanel(QWidget):
         if c.error and not running:
             text = f"Generation: {c.error}"
         elif running:
-            text = f"Generating {c.label} on {device}..."
+            text = (f"Generating {c.label} on {device}..." if c.device_name
+                    else f"Loading the generation models, then {c.label}...")
         elif has:
             n = sum(x.finished for x in c.candidates)
             text = f"{n} candidate{'s' * (n > 1)} of {c.label}: Accept or Reject"
-        else:
+        elif c.device_name:
             text = f"Device: {device}"
+        else:
+            text = "The generation models load when you first ask for a sketch"
         self.status.setText(text)
         self._show_progress()
         self._refresh_list()

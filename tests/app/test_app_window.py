@@ -277,3 +277,10 @@ def test_a_threshold_near_one_is_not_rounded_up_to_100_percent():
     assert _threshold_pct(0.995) == "99.5"
     assert _threshold_pct(0.5) == "50"
     assert _threshold_pct(0.9915) == "99.2"
+
+
+def test_the_generation_panel_says_its_models_load_on_first_use(make_window):
+    w = make_window()
+    panel = w.generation_panel
+    panel.refresh()
+    assert panel.status.text() == "The generation models load when you first ask for a sketch"
