@@ -326,6 +326,10 @@ class GenerationController(QObject):
         self.worker.shutdown()
 
     # -- the worker's answers (GUI thread) --------------------------------------------------------
+    def reseed(self, seed: int) -> None:
+        """Jobs from now on take the seeds seed + 1, seed + 2, ... (reproducible runs)."""
+        self._seed = int(seed)
+
     def _mine(self, job_id: int) -> bool:
         return self.job is not None and self.job.job_id == job_id
 

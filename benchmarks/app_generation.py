@@ -1,6 +1,6 @@
 """App generation benchmark: "Complete my sketch" in the real window (offscreen), real models.
 
-For each of ``--sketches`` half-sketches (the first half of the strokes of test-split
+For each of ``--sketches`` half-sketches (the first half of the strokes of `--split`
 sketches, completed as their true class, one candidate each) and each schedule:
 - button -> first preview: to the first paint of the canvas that shows stage 1's guess at a
   denoising step (target <= 0.3 s);
@@ -38,14 +38,14 @@ TARGET_WHOLE_S = 2.0
 TARGET_STALL_MS = 50.0
 
 
-def half_sketches(data_dir: Path, n: int, seed: int = 0):
-    """n test-split sketches (with at least 2 strokes), spread over the classes, halved."""
+def half_sketches(data_dir: Path, n: int, seed: int = 0, split: str = "test"):
+    """n sketches of ``split`` (with at least 2 strokes), spread over the classes, halved."""
     import numpy as np
 
     from visketch_core.data.corpus import load_corpus
     from visketch_core.sketch.model import Sketch
 
-    corpus = load_corpus(data_dir, "test")
+    corpus = load_corpus(data_dir, split)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(corpus.sketches))
     out, used = [], set()
@@ -121,6 +121,10 @@ def run_one(app, w, sketch, label: str, schedule: str, frames: Path | None = Non
         "job_s": end - t0,
         "stall_max_ms": max(gaps) if gaps else None,
         "strokes_added": len(cand.strokes),
+        # as the generator itself timed them, from the start of its job (no painting)
+        "worker_stage1_s": cand.timings.get("stage1_s"),
+        "worker_first_leaf_s": cand.timings.get("first_leaf_s"),
+        "drafts": cand.timings.get("drafts"),
     }
     ctrl.reject()
     return out
@@ -132,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", default=None, help="generation models folder (default: shipped)")
     ap.add_argument("--data", default=None, help="QuickDraw folder (default: the usual one)")
     ap.add_argument("--schedules", default="parallel,sequential")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="the app's jobs take seeds SEED + 1, SEED + 2, ... (reproducible)")
+    ap.add_argument("--split", default="test", choices=("train", "val", "test"),
+                    help="where the half-sketches come from (tune on val)")
     ap.add_argument("--frames", default=None, help="save window grabs of one completion here")
     ap.add_argument("--cpu", action="store_true")
     ap.add_argument("--candidates", type=int, default=1,
@@ -149,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(args.data) if args.data else default_data_dir()
     if not data.is_dir():
         data = ROOT / "tests" / "fixtures" / "quickdraw-mini"
-    sketches = half_sketches(data, args.sketches + 1)
+    sketches = half_sketches(data, args.sketches + 1, split=args.split)
     app = QApplication.instance() or QApplication(["app_generation"])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -161,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"error": w.model_error}))
         return 1
     schedules = [s for s in args.schedules.split(",") if s]
+    w.generation.reseed(args.seed)
     cold = run_one(app, w, *sketches[0], schedules[0],     # loads the generation models
                    candidates=args.candidates)
     if "error" in cold:

@@ -35,6 +35,8 @@ def main() -> None:
     ap.add_argument("--guidance", type=float, default=None)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--solver", choices=["ddim", "dpm2m"], default=None)
+    ap.add_argument("--guide-from", type=float, default=None,
+                    help="guidance only at noise levels t/T >= this (0 = every step)")
     ap.add_argument("--max-leaf-ink", type=float, default=None)
     ap.add_argument("--seam-blend", type=float, default=None)
     ap.add_argument("--reimpose", type=int, choices=[0, 1], default=None)
@@ -57,7 +59,7 @@ def main() -> None:
             sampling = dict(blob.get("sampling", {}))
             for key, value in (("temperature", args.temperature), ("top_k", args.top_k),
                                ("guidance", args.guidance), ("steps", args.steps),
-                               ("solver", args.solver),
+                               ("solver", args.solver), ("guide_from", args.guide_from),
                                ("max_leaf_ink", args.max_leaf_ink),
                                ("seam_blend", args.seam_blend),
                                ("reimpose", None if args.reimpose is None else bool(args.reimpose)),

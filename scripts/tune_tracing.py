@@ -47,6 +47,8 @@ def variants() -> dict[str, tuple[dict, dict | None]]:
         "shipped, dots unbridged, clear 4": ({"straight": 0.4}, {"dot_length": 8.0,
                                                                 "dot_clear": 4.0}),
         "shipped, ticks unbridged": ({"straight": 0.4}, {"dot_length": 12.0}),
+        "shipped, dots unbridged, clear 5": ({"straight": 0.4}, {"dot_length": 8.0,
+                                                                "dot_clear": 5.0}),
     }
 
 

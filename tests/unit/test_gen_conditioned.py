@@ -179,3 +179,38 @@ def test_refiner_training_starts_from_a_checkpoint_and_resumes(tmp_path):
     with pytest.raises(ModelError, match="config differs"):
         train_refiner(MINI, tmp_path / "x.pt", tok, train_cfg=tc(), init=first,
                       **{**kw, "cfg": other})
+
+
+def test_guidance_distillation_learns_the_guided_output_in_one_pass(tmp_path):
+    """The distillation target is the teacher's guided output; a student that gives it has
+    no loss, the teacher's own conditional pass has some; a run needs a teacher and saves a
+    checkpoint sampled with guidance 1."""
+    from visketch_core.errors import ModelError
+    from visketch_core.models.diffusion import GaussianDiffusion
+    from visketch_core.train.diffusion import load_diffusion
+
+    diff = GaussianDiffusion(DiffusionConfig(timesteps=1000), num_classes=3)
+
+    def teacher(x, t, y):       # conditional pass 1, unconditional pass 0 (a shifted guess)
+        return (y != diff.null).float()[:, None, None, None] + 0 * x
+
+    x0 = torch.zeros(8, 1, 4, 4)
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    exact = diff.distil_loss(lambda x, t, y: torch.full_like(x, 3.0), teacher, x0, y, 3.0,
+                             grid_steps=15)
+    assert float(exact) == 0.0                          # 0 + 3 * (1 - 0)
+    assert float(diff.distil_loss(teacher, teacher, x0, y, 3.0)) == pytest.approx(4.0)
+
+    quiet = dict(cache_dir=tmp_path / "cache", limit_per_class=2, copies=0, log=lambda *_: None)
+    with pytest.raises(ModelError, match="teacher"):
+        train_diffusion(MINI, None, unet_cfg=TINY, distil=3.0,
+                        train_cfg=TrainConfig(batch_size=2, max_steps=1), **quiet)
+    base = tmp_path / "base.pt"
+    train_diffusion(MINI, base, unet_cfg=TINY,
+                    train_cfg=TrainConfig(batch_size=4, max_steps=1, warmup_steps=1), **quiet)
+    out = tmp_path / "student.pt"
+    _, m = train_diffusion(MINI, out, unet_cfg=TINY, init=base, distil=3.0,
+                           train_cfg=TrainConfig(batch_size=4, max_steps=2, warmup_steps=1),
+                           **quiet)
+    assert m["distilled_guidance"] == 3.0 and m["step"] == 2
+    assert load_diffusion(out)[3]["sampling"] == {"guidance": 1.0}

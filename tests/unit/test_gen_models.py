@@ -132,6 +132,27 @@ def test_dpm2m_solves_the_sampling_ode_closer_than_ddim_in_few_steps():
         diff.sample(ideal, y, shape=(1, 4, 4), steps=2, guidance=1.0, solver="euler")
 
 
+def test_guidance_stops_below_guide_from_and_each_such_step_is_one_pass():
+    """Guidance only where t / T >= guide_from: below it the network sees the conditional
+    batch alone (B rows, not 2B), and guide_from = 0 guides every step."""
+    diff = GaussianDiffusion(DiffusionConfig(timesteps=1000), num_classes=3)
+    calls = []
+
+    def net(x, t, y):
+        calls.append((float(t[0]), len(x), bool((y == diff.null).any())))
+        return torch.zeros_like(x)
+
+    y = torch.tensor([0, 2])
+    for gf in (0.0, 0.3):
+        calls.clear()
+        diff.sample(net, y, shape=(1, 4, 4), steps=10, guidance=3.0, guide_from=gf)
+        assert len(calls) == 10
+        for t, rows, uncond in calls:
+            guided = t >= gf * 1000
+            assert rows == (4 if guided else 2) and uncond == guided
+    assert sum(rows == 2 for _, rows, _ in calls) == 2       # t = 200 and 100
+
+
 def test_diffusion_overfits_one_batch():
     torch.manual_seed(0)
     net = UNet(UNetConfig(num_classes=2, base=16, blocks=1, mults=(1, 2), attn_res=()))

@@ -317,3 +317,9 @@ def test_the_stage1_solver_comes_from_the_checkpoint_and_a_bad_one_is_one_line(t
     with pytest.raises(ModelError, match="unknown stage-1 solver 'euler'") as err:
         Generator.load(bad, device="cpu")
     assert "\n" not in str(err.value)
+    for value in (1.5, -0.1, float("nan"), "half"):
+        blob["sampling"] = {**blob["sampling"], "solver": "ddim", "guide_from": value}
+        torch.save(blob, bad / "diffusion.pt")
+        with pytest.raises(ModelError, match="guide_from must be in") as err:
+            Generator.load(bad, device="cpu")
+        assert "\n" not in str(err.value)

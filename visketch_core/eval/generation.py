@@ -75,6 +75,8 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=None, help="override leaf sampling")
     p.add_argument("--guidance", type=float, default=None, help="override stage-1 guidance")
     p.add_argument("--steps", type=int, default=None, help="override stage-1 denoising steps")
+    p.add_argument("--guide-from", type=float, default=None,
+                   help="override: guidance only at noise levels t/T >= this (0 = every step)")
     p.add_argument("--solver", default=None, choices=["ddim", "dpm2m"],
                    help="override the stage-1 sampler")
     p.add_argument("--max-leaf-ink", type=float, default=None, help="override the blob guard")
@@ -195,6 +197,7 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                               ("seam_blend", a.seam_blend),
                               ("drafts", getattr(a, "drafts", None)),
                               ("solver", getattr(a, "solver", None)),
+                              ("guide_from", getattr(a, "guide_from", None)),
                               ("draft_sure", getattr(a, "draft_sure", None))) if v is not None}
     over.update({k: bool(v) for k, v in (("tidy", a.tidy), ("reimpose", a.reimpose))
                  if v is not None})

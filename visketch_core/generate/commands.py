@@ -228,6 +228,10 @@ def train_parser(what: str) -> argparse.ArgumentParser:
         p.add_argument("--warmup", type=int, default=200)
         p.add_argument("--shift", type=int, default=0,
                        help="move (part, whole) pairs together by up to N coarse pixels")
+        p.add_argument("--distil", type=float, default=0.0, metavar="W",
+                       help="guidance distillation: learn the --init model's output guided "
+                            "with weight W in one pass (sample it with guidance 1)")
+        p.add_argument("--ema", type=float, default=0.999)
     if what == "refiner":
         p.add_argument("--tokenizer", default=str(models_dir() / "tokenizer.pt"))
         p.add_argument("--dim", type=int, default=96)
@@ -281,7 +285,8 @@ def train_main(what: str, argv: list[str]) -> int:
                                                 max_steps=4000, weight_decay=0.0),
                                    copies=a.copies, cache_dir=a.cache, minutes=a.minutes,
                                    limit_per_class=a.limit_per_class, init=a.init,
-                                   shift=a.shift, resume=a.resume, log=_log)
+                                   shift=a.shift, resume=a.resume, distil=a.distil,
+                                   ema=a.ema, log=_log)
         elif what == "refiner":
             from visketch_core.models.context_encoder import ContextEncoderConfig
             from visketch_core.models.refiner import RefinerConfig

@@ -34,6 +34,8 @@ class SamplingConfig:
     steps: int = 25              # denoising steps of stage 1
     solver: str = "ddim"         # stage-1 sampler: "ddim" or "dpm2m" (DPM-Solver++(2M))
     guidance: float = 2.0        # classifier-free guidance weight of stage 1
+    guide_from: float = 0.0      # guidance only at noise levels t / T >= this; the later,
+                                 # low-noise steps take one network pass instead of two (0 = all)
     temperature: float = 0.7     # leaf token sampling (0 = greedy)
     top_k: int = 0
     line_width: float = 3.0      # width of the traced strokes when rendered
@@ -195,6 +197,10 @@ class Generator:
         if sampling.solver not in ("ddim", "dpm2m"):
             raise ModelError(f"{d / 'diffusion.pt'}: unknown stage-1 solver {sampling.solver!r}"
                              " (ddim or dpm2m)")
+        gf = sampling.guide_from
+        if isinstance(gf, bool) or not isinstance(gf, (int, float)) or not 0.0 <= gf <= 1.0:
+            raise ModelError(f"{d / 'diffusion.pt'}: guide_from must be in [0, 1], "
+                             f"not {gf!r}")
         return cls(tok, unet.to(dev), diff, ref.to(dev), classes, sampling, device=dev,
                    critic=load_critic(d, classes, dev))
 
@@ -308,7 +314,8 @@ class Generator:
             kw["cond"] = cond_planes(torch.as_tensor(part, dtype=torch.float32)).to(self.device)
         it = self.diffusion.sample_steps(self.unet, y, steps=self.sampling.steps,
                                          guidance=self.sampling.guidance, generator=g,
-                                         solver=self.sampling.solver, **kw)
+                                         solver=self.sampling.solver,
+                                         guide_from=self.sampling.guide_from, **kw)
         while True:
             try:
                 step, total, x0 = next(it)

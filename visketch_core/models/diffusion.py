@@ -73,6 +73,33 @@ class GaussianDiffusion:
         v = ab.sqrt() * noise - (1 - ab).sqrt() * x0
         return F.mse_loss(_call(model, x_t, t.float(), y, cond), v)
 
+    def distil_loss(self, student: Denoiser, teacher: Denoiser, x0: torch.Tensor,
+                    y: torch.Tensor, guidance: float, generator: torch.Generator | None = None,
+                    cond: torch.Tensor | None = None, grid_steps: int = 0) -> torch.Tensor:
+        """Guidance distillation (after Meng et al., "On distillation of guided diffusion
+        models"): the student's one conditional pass learns the teacher's guided output,
+        ``vu + guidance * (vc - vu)`` (two passes), at the same noisy input. Half the batch
+        takes a noise level of the ``grid_steps``-step sampler (when set), half a uniform one."""
+        B, dev = x0.shape[0], x0.device
+        T = self.cfg.timesteps
+        t = torch.randint(1, T + 1, (B,), device=dev, generator=generator)
+        if grid_steps:
+            grid = torch.linspace(T, 0, grid_steps + 1).round().long()[:-1].to(dev)
+            on_grid = torch.rand(B, device=dev, generator=generator) < 0.5
+            pick = torch.randint(0, grid_steps, (B,), device=dev, generator=generator)
+            t = torch.where(on_grid, grid[pick], t)
+        noise = torch.randn(x0.shape, device=dev, generator=generator)
+        ab = self._ab(t)
+        x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * noise
+        tt = t.float()
+        with torch.no_grad():
+            both = _call(teacher, torch.cat([x_t, x_t]), torch.cat([tt, tt]),
+                         torch.cat([y, torch.full_like(y, self.null)]),
+                         None if cond is None else torch.cat([cond, cond]))
+            vc, vu = both.chunk(2)
+            target = vu + guidance * (vc - vu)
+        return F.mse_loss(_call(student, x_t, tt, y, cond), target)
+
     def _predict(self, model: Denoiser, x: torch.Tensor, t: int, y: torch.Tensor,
                  guidance: float, cond: torch.Tensor | None = None
                  ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -117,7 +144,8 @@ class GaussianDiffusion:
                steps: int | None = None, guidance: float | None = None,
                known: torch.Tensor | None = None, known_mask: torch.Tensor | None = None,
                cond: torch.Tensor | None = None,
-               generator: torch.Generator | None = None, solver: str = "ddim") -> torch.Tensor:
+               generator: torch.Generator | None = None, solver: str = "ddim",
+               guide_from: float = 0.0) -> torch.Tensor:
         """DDIM (eta = 0), or ``solver="dpm2m"`` (see ``sample_steps``), in ``steps`` steps
         -> (B, *shape) in [-1, 1].
 
@@ -127,7 +155,7 @@ class GaussianDiffusion:
         """
         it = self.sample_steps(model, y, shape=shape, steps=steps, guidance=guidance,
                                known=known, known_mask=known_mask, cond=cond,
-                               generator=generator, solver=solver)
+                               generator=generator, solver=solver, guide_from=guide_from)
         while True:
             try:
                 next(it)
@@ -139,7 +167,8 @@ class GaussianDiffusion:
                      shape: tuple[int, ...] = (1, 32, 32), steps: int | None = None,
                      guidance: float | None = None, known: torch.Tensor | None = None,
                      known_mask: torch.Tensor | None = None, cond: torch.Tensor | None = None,
-                     generator: torch.Generator | None = None, solver: str = "ddim"
+                     generator: torch.Generator | None = None, solver: str = "ddim",
+                     guide_from: float = 0.0
                      ) -> Generator[tuple[int, int, torch.Tensor], None, torch.Tensor]:
         """``sample`` one step at a time, for callers that show the wait: yields
         ``(step, steps, x0_hat)`` after every step (x0_hat: the current guess of the clean
@@ -149,7 +178,12 @@ class GaussianDiffusion:
         Lu et al. (DPM-Solver++(2M), data prediction): from the second step on, the step
         extrapolates from this step's and the previous step's clean-image guesses in
         log-SNR, which keeps more detail when there are few steps. The last step (to t = 0)
-        is the clean guess itself in both."""
+        is the clean guess itself in both.
+
+        guide_from: guidance is applied only at steps whose noise level t / T is at least
+        this; the steps below it (the last, low-noise ones, which add detail rather than
+        decide what is drawn) take the conditional prediction alone, one network pass
+        instead of two (0 = guidance at every step)."""
         if solver not in ("ddim", "dpm2m"):
             raise ValueError(f"unknown solver {solver!r} (ddim or dpm2m)")
         steps = steps or self.cfg.sample_steps
@@ -164,7 +198,8 @@ class GaussianDiffusion:
                 ab = float(self.alpha_bar[t])
                 noise = torch.randn(x.shape, device=dev, generator=generator)
                 x = torch.where(known_mask, math.sqrt(ab) * known + math.sqrt(1 - ab) * noise, x)
-            x0, eps = self._predict(model, x, t, y, w, cond)
+            w_t = w if t >= guide_from * self.cfg.timesteps else 1.0
+            x0, eps = self._predict(model, x, t, y, w_t, cond)
             if known is not None:
                 x0 = torch.where(known_mask, known, x0)
             ab_prev = float(self.alpha_bar[t_prev])

@@ -102,8 +102,15 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
                     cache_dir: str | Path = "runs/gen/cache", minutes: float = 0.0,
                     limit_per_class: int | None = None, save_every: int = 500,
                     init: str | Path | None = None, p_blank: float = 0.3,
-                    shift: int = 0, resume: bool = False, log=print) -> tuple[UNet, dict]:
-    """Train on the train split (plus ``copies`` augmented versions of each sketch)."""
+                    shift: int = 0, resume: bool = False, distil: float = 0.0,
+                    grid_steps: int = 15, log=print) -> tuple[UNet, dict]:
+    """Train on the train split (plus ``copies`` augmented versions of each sketch).
+
+    ``distil`` > 0 (needs ``init``, the teacher): guidance distillation. The model starts as
+    the teacher and learns to give, in one conditional pass, the teacher's output guided
+    with weight ``distil`` (``GaussianDiffusion.distil_loss``), so it is sampled with
+    guidance 1 at half the cost a step; ``grid_steps``: the sampler whose noise levels
+    half of each batch takes."""
     cfg = cfg or DiffusionConfig()
     tc = train_cfg or TrainConfig(batch_size=64, lr=1e-3, warmup_steps=200, max_steps=4000,
                                   weight_decay=0.0)
@@ -124,6 +131,13 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
     model = UNet(ucfg)
     if init is not None:
         _warm_start(model, init)
+    teacher = None
+    if distil:
+        if init is None:
+            raise ModelError("guidance distillation starts from a teacher: give --init")
+        teacher = copy.deepcopy(model).eval()
+        for q in teacher.parameters():
+            q.requires_grad_(False)
     avg = copy.deepcopy(model).eval()
     diff = GaussianDiffusion(cfg, ucfg.num_classes)
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
@@ -160,7 +174,11 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
             x0, part = shift_pairs(x0, part, ~blank, shift, g)
             cond = cond_planes(part)
         model.train()
-        loss = diff.loss(model, x0, y_all[idx], generator=g, cond=cond)
+        if teacher is None:
+            loss = diff.loss(model, x0, y_all[idx], generator=g, cond=cond)
+        else:
+            loss = diff.distil_loss(model, teacher, x0, y_all[idx], distil, generator=g,
+                                    cond=cond, grid_steps=grid_steps)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.clip)
@@ -176,10 +194,12 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
         over = bool(minutes) and time.perf_counter() - t0 > minutes * 60
         if (step + 1) % save_every == 0 or step + 1 == total or over:
             metrics = {"step": step + 1, "loss": run, "minutes": (time.perf_counter() - t0) / 60,
-                       **({"init": str(init)} if init is not None else {})}
+                       **({"init": str(init)} if init is not None else {}),
+                       **({"distilled_guidance": distil} if distil else {})}
             log(json.dumps({"diffusion": metrics}))
             if out is not None:
-                save_diffusion(out, avg, cfg, tr.classes, metrics)
+                save_diffusion(out, avg, cfg, tr.classes, metrics,
+                               sampling={"guidance": 1.0} if distil else None)
                 tmp = Path(f"{state_path}.tmp")
                 torch.save({"model": model.state_dict(), "avg": avg.state_dict(),
                             "opt": opt.state_dict(), "step": step + 1, "run": run,
