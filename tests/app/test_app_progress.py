@@ -122,3 +122,17 @@ def test_each_candidate_is_sketched_then_refined_in_turn(qtbot, gen_window, back
         if not phases or phases[-1] != name:
             phases.append(name)
     assert phases == ["sketching 1 / 2", "refining 1 / 2", "sketching 2 / 2", "refining 2 / 2"]
+
+
+def test_reseeding_makes_the_next_jobs_seeds_repeat(qtbot, gen_window, backend):
+    w = gen_window()
+    ctrl = w.generation
+    seeds = []
+    for _ in range(2):
+        ctrl.reseed(41)
+        for _ in range(2):
+            ctrl.complete_sketch()
+            run_to_end(qtbot, ctrl)
+            seeds.append(backend.jobs[-1].seed)
+            ctrl.reject()
+    assert seeds == [42, 43, 42, 43]
