@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, QTimer, Signal
 
 from app.commands import AddStrokesCommand
 from app.document import Stroke
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 TOP_GUESS = "Top guess"
 MAX_CANDIDATES = 6
 STROKE_MS_PER_POINT = 8.0   # clock given to accepted strokes (for replay)
+STEP_FRAME_S = 0.1          # stage 1's guess is repainted at most this often: every repaint
+                            # holds the interpreter lock the denoiser needs between its ops
 
 View = tuple[float, QPointF, bool]
 
@@ -107,6 +109,11 @@ class GenerationController(QObject):
         self.requested_at: float | None = None
         self.progress_state = Progress()
         self._draft_steps = 0                 # stage-1 steps of one draft, this job
+        self._step_shown_at = -1.0            # when a stage-1 guess was last shown
+        self._step_pending: tuple | None = None   # (job, candidate, step) not shown yet
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.timeout.connect(self._show_pending_step)
         self._next_job = 1
         self._matrix: np.ndarray | None = None
         self._view_before: View | None = None   # the view before a job zoomed out
@@ -352,8 +359,27 @@ class GenerationController(QObject):
         self.w.show_error(f"Could not load the generation models: {message}", 0)
 
     def _on_step(self, job_id: int, k: int, ev) -> None:
+        """A denoising step. The first step of a candidate and a draft's last one are shown
+        at once; in between, the newest step is shown at most every ``STEP_FRAME_S``."""
         if not self._mine(job_id):
             return
+        wait = STEP_FRAME_S - (time.perf_counter() - self._step_shown_at)
+        if ev.step != 1 and ev.step % max(1, self._draft_steps) != 0 and wait > 0:
+            self._step_pending = (job_id, k, ev)
+            if not self._step_timer.isActive():
+                self._step_timer.start(max(1, int(wait * 1000)))
+            return
+        self._show_step(job_id, k, ev)
+
+    def _show_pending_step(self) -> None:
+        pending, self._step_pending = self._step_pending, None
+        if pending is not None and self._mine(pending[0]):
+            self._show_step(*pending)
+
+    def _show_step(self, job_id: int, k: int, ev) -> None:
+        self._step_pending = None
+        self._step_timer.stop()
+        self._step_shown_at = time.perf_counter()
         cand = self._candidate(k)
         cand.layer.set_step(ev.step, ev.total, ev.x0)
         if ev.step == 1:            # a candidate's first step: the user watches it take shape
@@ -368,6 +394,8 @@ class GenerationController(QObject):
     def _on_stage1(self, job_id: int, k: int, ev) -> None:
         if not self._mine(job_id):
             return
+        self._step_pending = None       # the stage-1 sketch replaces any guess not shown
+        self._step_timer.stop()
         cand = self._candidate(k)
         cand.layer.set_preview(ev.shat_ink)
         cand.leaves_total = int(ev.leaves)

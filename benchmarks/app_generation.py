@@ -83,6 +83,16 @@ def run_one(app, w, sketch, label: str, schedule: str, frames: Path | None = Non
             shots.append(time.perf_counter())
         grab.timeout.connect(snap)
     ctrl = w.generation
+    loop = asyncio.get_event_loop()
+    done = loop.create_future()
+    started = []
+
+    def tick():
+        ticks.append(time.perf_counter())
+        if started and not ctrl.running and not done.done():
+            done.set_result(None)
+    beat.timeout.disconnect()
+    beat.timeout.connect(tick)
     beat.start(2)
     app.processEvents()
     t0 = time.perf_counter()
@@ -90,12 +100,11 @@ def run_one(app, w, sketch, label: str, schedule: str, frames: Path | None = Non
     if not ctrl.complete_sketch(label):
         beat.stop()
         return {"error": w.message_bar.text()}
+    started.append(True)
     if frames is not None:
         grab.start(60)
-    deadline = t0 + 120.0
-    while ctrl.running and time.perf_counter() < deadline:
-        app.processEvents()
-        time.sleep(0.0005)
+    # the app's own event loop runs meanwhile (it sleeps between events, as in the app)
+    loop.run_until_complete(asyncio.wait_for(done, 120.0))
     end = time.perf_counter()
     for _ in range(20):                     # let the last paints happen
         app.processEvents()

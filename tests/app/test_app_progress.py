@@ -136,3 +136,44 @@ def test_reseeding_makes_the_next_jobs_seeds_repeat(qtbot, gen_window, backend):
             seeds.append(backend.jobs[-1].seed)
             ctrl.reject()
     assert seeds == [42, 43, 42, 43]
+
+
+def test_steps_faster_than_the_frame_rate_are_shown_coalesced(qtbot, gen_window, backend,
+                                                               monkeypatch):
+    """Denoising steps that arrive within STEP_FRAME_S of the last one shown are not all
+    painted (each paint holds the interpreter the denoiser needs): the first and the
+    draft's last are, the newest pending one is when the frame is due."""
+    from app import gen_layer
+
+    shown: list[int] = []
+    set_step = gen_layer.GenerationLayer.set_step
+
+    def spy(layer, step, total, x0):
+        shown.append(int(step))
+        set_step(layer, step, total, x0)
+    monkeypatch.setattr(gen_layer.GenerationLayer, "set_step", spy)
+    backend.steps = 30
+    w = gen_window()
+    ctrl, bar = w.generation, w.generation_panel.bar
+    ctrl.complete_sketch()
+    run_to_end(qtbot, ctrl)
+    assert shown[0] == 1 and shown[-1] == 30
+    assert len(shown) <= 10 and shown == sorted(shown)
+    assert bar.value() == bar.maximum() == 6
+
+
+def test_a_step_held_back_is_shown_when_its_frame_is_due(qtbot, gen_window, backend):
+    from app.gen_controller import STEP_FRAME_S
+
+    backend.step_gate = threading.Event()
+    backend.steps = 10
+    w = gen_window()
+    ctrl, bar = w.generation, w.generation_panel.bar
+    ctrl.complete_sketch()
+    backend.step_gate.set()
+    qtbot.waitUntil(lambda: bar.value() == 1, timeout=3000)
+    backend.step_gate.set()                        # step 2 follows at once: held back ...
+    qtbot.waitUntil(lambda: bar.value() == 2, timeout=int(STEP_FRAME_S * 1000) + 3000)
+    assert w.canvas.generation_layer.step == (2, 10)   # ... and then shown
+    ctrl.cancel()
+    release(backend)
