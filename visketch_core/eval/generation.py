@@ -18,7 +18,11 @@ class). Every mode also gets a second, stricter opinion: the shipped recognizer'
 (``recognizer``: the share it names right, the share it calls one of its classes at all, and
 both), which was trained with drawings of 157 other classes as "none of these", so a sketch
 that looks like something else entirely tends to be called unknown rather than the nearest
-of 15. ``--peer`` adds SketchRNN's bicycle model, judged
+of 15. With a wide judge (``--wide-judge``, default ``MODELS/judge-wide.pt`` when there is
+one: ``visketch train judge --wide DIR``, our classes and every other class of DIR), every mode
+and the real sketches also get ``wide_judge``: its top-1 among all its classes (344 with
+``simplified-344x25``), the class prior divided out, which is closer to how a judge trained on
+all of Quick, Draw! sees them. ``--peer`` adds SketchRNN's bicycle model, judged
 the same way against real bicycles beside ours. ``--sheets DIR`` writes a contact sheet per
 mode (8 real and 8 generated sketches a class).
 """
@@ -44,7 +48,7 @@ from visketch_core.generate.data import cached_arrays
 from visketch_core.generate.pipeline import Finished, Generator, LeafEvent
 from visketch_core.models.cnn import render_small
 from visketch_core.sketch.model import Sketch
-from visketch_core.train.judge import judge_images, load_judge
+from visketch_core.train.judge import judge_images, load_judge, wide_verdicts
 
 MODES = ("stage1", "sequential", "parallel")
 MEM = 32   # side of the images compared for memorisation
@@ -56,6 +60,9 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=f"{prog} eval generation")
     p.add_argument("--models", default=str(models_dir()))
     p.add_argument("--judge", default=None, help="judge checkpoint (default: MODELS/judge.pt)")
+    p.add_argument("--wide-judge", default=None,
+                   help="a wide judge (visketch train judge --wide; default: MODELS/judge-wide.pt "
+                        "when there is one): its prior-free top-1 among all its classes too")
     p.add_argument("--data", default=str(default_data_dir()))
     p.add_argument("--split", default="test", choices=["val", "test"])
     p.add_argument("--cache", default="runs/gen/cache")
@@ -110,13 +117,40 @@ def _mem(imgs: np.ndarray) -> np.ndarray:
     return np.stack([cv2.resize(x, (MEM, MEM), interpolation=cv2.INTER_AREA) for x in imgs])
 
 
+class WideJudge:
+    """The wide judge's verdict on sketches of our classes: right when, among all its
+    classes and with its training prior divided out, it names the intended one."""
+
+    def __init__(self, path: str | Path, classes: list[str]):
+        from visketch_core.models.checkpoint import read_checkpoint
+
+        self.model, wide = load_judge(path)
+        counts = read_checkpoint(path, kind="judge").get("metrics", {}).get("train_counts")
+        missing = [c for c in classes if c not in wide]
+        if missing or counts is None or len(counts) != len(wide):
+            raise ModelError(f"{path}: not a wide judge of these classes"
+                             + (f" (lacks {missing[0]!r})" if missing else ""))
+        self.path, self.counts, self.n_classes = str(path), counts, len(wide)
+        self.index = np.asarray([wide.index(c) for c in classes])
+
+    def hits(self, imgs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        probs, _ = judge_images(self.model, imgs)
+        return wide_verdicts(probs, self.counts) == self.index[labels]
+
+    def summary(self, hit: np.ndarray, labels: np.ndarray, classes: list[str]) -> dict:
+        return {"top1": float(hit.mean()), "classes": self.n_classes,
+                "per_class": {classes[c]: float(hit[labels == c].mean())
+                              for c in np.unique(labels)}}
+
+
 class _Measure:
     """Grades sets of sketches against the real sketches of the split."""
 
     def __init__(self, judge, classes: list[str], real: list[Sketch], real_labels: np.ndarray,
-                 pool: np.ndarray, seed: int, recognizer=None):
+                 pool: np.ndarray, seed: int, recognizer=None, wide: WideJudge | None = None):
         self.judge, self.classes, self.seed = judge, classes, seed
         self.recognizer = recognizer
+        self.wide = wide
         self.real, self.real_labels = real, real_labels
         self.real_small = _small(real)
         self.real_probs, self.real_feats = judge_images(judge, self.real_small)
@@ -129,6 +163,13 @@ class _Measure:
         self.real_strokes = realism.stroke_stats(real)
         self.real_div = mean_pairwise_distance(self.real_feats, real_labels)
         self.real_rec = self.recognize(real, real_labels)
+        self.real_wide = self.wide_view(self.real_small, real_labels)
+
+    def wide_view(self, imgs: np.ndarray, labels: np.ndarray) -> dict | None:
+        """The wide judge's top-1 (overall and per class); None without one."""
+        if self.wide is None:
+            return None
+        return self.wide.summary(self.wide.hits(imgs, labels), labels, self.classes)
 
     def recognize(self, sketches: list[Sketch], labels: np.ndarray) -> dict | None:
         """The shipped recognizer's verdict on ``sketches`` (an empty sketch counts as wrong
@@ -149,11 +190,13 @@ class _Measure:
                                               for c in np.unique(labels)}}
 
     def judge_only(self, sketches: list[Sketch], labels: np.ndarray) -> dict:
-        probs, _ = judge_images(self.judge, _small(sketches))
+        imgs = _small(sketches)
+        probs, _ = judge_images(self.judge, imgs)
         hit = probs.argmax(1) == labels
         return {"top1": float(hit.mean()), "n": int(len(labels)),
                 "per_class": {self.classes[c]: float(hit[labels == c].mean())
-                              for c in np.unique(labels)}}
+                              for c in np.unique(labels)},
+                "wide_judge": self.wide_view(imgs, labels)}
 
     def grade(self, sketches: list[Sketch], labels: np.ndarray, *,
               real_mask: np.ndarray | None = None) -> dict:
@@ -185,6 +228,7 @@ class _Measure:
                                       float((nn < np.percentile(self.real_nn, 5)).mean())},
             "empty": int(sum(not s.strokes for s in sketches)),
             "recognizer": self.recognize(sketches, labels),
+            "wide_judge": self.wide_view(imgs, labels),
         }
 
 
@@ -208,6 +252,9 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
     if jclasses != gen.classes:
         raise ValueError("judge and generator classes differ")
     classes = gen.classes
+    wide_path = a.wide_judge or (Path(a.models) / "judge-wide.pt")
+    wide = WideJudge(wide_path, classes) if (a.wide_judge or Path(wide_path).is_file()) \
+        else None
     test = load_corpus(a.data, a.split, classes=classes)
     real_labels = np.asarray(test.labels)
     train = cached_arrays(a.data, "train", a.cache, log=log)
@@ -220,7 +267,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
             rec = None
     except (ModelError, OSError):
         rec = None
-    meas = _Measure(judge, classes, test.sketches, real_labels, pool, a.seed, recognizer=rec)
+    meas = _Measure(judge, classes, test.sketches, real_labels, pool, a.seed, recognizer=rec,
+                    wide=wide)
     report: dict = {"split": a.split, "classes": classes, "per_class": a.per_class,
                     "threads": a.threads, "sampling": vars(gen.sampling).copy(),
                     "conditioned_stage1": gen.conditioned,
@@ -230,7 +278,10 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                     and gen.sampling.drafts > 1,
                     "real": {"top1": meas.real_top1, "per_class": meas.real_per,
                              "n": int(len(real_labels)), "diversity": meas.real_div,
-                             "strokes": meas.real_strokes, "recognizer": meas.real_rec}}
+                             "strokes": meas.real_strokes, "recognizer": meas.real_rec,
+                             "wide_judge": meas.real_wide}}
+    if wide is not None:
+        report["wide_judge"] = {"path": wide.path, "classes": wide.n_classes}
     sheets: dict[str, list[Sketch]] = {}
 
     # -- generation: stage 1 once, then the three modes ------------------------------------
@@ -265,6 +316,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
         sheets[mode] = out[mode]
         log(f"{mode}: judge top-1 {g['top1']:.3f}, FD {g['frechet']:.2f}, "
             f"two-sample {g['two_sample']['accuracy']:.2f}"
+            + (f", wide judge {g['wide_judge']['top1']:.3f} (real "
+               f"{meas.real_wide['top1']:.3f})" if g["wide_judge"] else "")
             + (f", recognizer right and known {g['recognizer']['right_and_known']:.3f}"
                if g["recognizer"] else ""))
     if "stage1" in report:
@@ -311,7 +364,9 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
         report["completion_guess"] = gg
         log(f"completion as the classifier's guess: judge top-1 {gg['top1']:.3f} "
             f"(guess right {gg['guess_right']:.3f})")
-        log(f"completion: judge top-1 {gc['top1']:.3f} (half sketches alone {gh['top1']:.3f})")
+        log(f"completion: judge top-1 {gc['top1']:.3f} (half sketches alone {gh['top1']:.3f})"
+            + (f", wide judge {gc['wide_judge']['top1']:.3f} (halves "
+               f"{gh['wide_judge']['top1']:.3f})" if gc["wide_judge"] else ""))
 
     # -- the peer: SketchRNN against our own sketches of its class --------------------------
     if a.peer:

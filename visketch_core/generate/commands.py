@@ -232,6 +232,10 @@ def train_parser(what: str) -> argparse.ArgumentParser:
                        help="guidance distillation: learn the --init model's output guided "
                             "with weight W in one pass (sample it with guidance 1)")
         p.add_argument("--ema", type=float, default=0.999)
+    if what == "judge":
+        p.add_argument("--wide", default=None, metavar="DIR",
+                       help="the wide judge: also every other class of DIR (for example "
+                            "simplified-344x25)")
     if what == "refiner":
         p.add_argument("--tokenizer", default=str(models_dir() / "tokenizer.pt"))
         p.add_argument("--dim", type=int, default=96)
@@ -307,7 +311,7 @@ def train_main(what: str, argv: list[str]) -> int:
 
             _, m = train_judge(a.data, a.out, train_cfg=tc(epochs=10, batch_size=64, lr=2e-3,
                                                            warmup_steps=100, workers=0),
-                               limit_per_class=a.limit_per_class, log=_log)
+                               limit_per_class=a.limit_per_class, wide_dir=a.wide, log=_log)
     except (SketchError, ModelError) as exc:
         _err(str(exc))
         return 1
