@@ -3,7 +3,8 @@
     python scripts/ship_generation.py runs/gen [--temperature 0.7] [--guidance 2.0]
         [--steps 25] [--solver ddim|dpm2m] [--drafts 4] [--report generation_metrics.json]
 
-Copies tokenizer.pt, diffusion.pt, refiner.pt and judge.pt from the run folder. The sampling
+Copies tokenizer.pt, diffusion.pt, refiner.pt and judge.pt from the run folder (and
+judge-wide.pt, the wide judge of the benchmark, when the folder has one). The sampling
 settings chosen on the validation split are written into the shipped diffusion.pt (the
 generator reads them from there). Writes resources/models/generation.json: what each model
 is, its size, its training metrics, the sampling settings, and the test report when given.
@@ -53,8 +54,9 @@ def main() -> None:
                   "trained_on": "Quick, Draw! simplified, 15 classes, train split "
                                 "(CC BY 4.0, Google)",
                   "models": {}}
-    for name in FILES:
-        blob = read_checkpoint(src / f"{name}.pt", kind=name)
+    names = list(FILES) + (["judge-wide"] if (src / "judge-wide.pt").is_file() else [])
+    for name in names:
+        blob = read_checkpoint(src / f"{name}.pt", kind="judge" if name == "judge-wide" else name)
         if name == "diffusion":
             sampling = dict(blob.get("sampling", {}))
             for key, value in (("temperature", args.temperature), ("top_k", args.top_k),
@@ -82,7 +84,7 @@ def main() -> None:
     if args.report:
         card["test_report"] = json.loads(Path(args.report).read_text(encoding="utf-8"))
     (dst / "generation.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    print(f"shipped {', '.join(FILES)} -> {dst}")
+    print(f"shipped {', '.join(names)} -> {dst}")
 
 
 if __name__ == "__main__":
