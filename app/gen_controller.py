@@ -429,7 +429,11 @@ class GenerationController(QObject):
         if cancelled:
             self._clear_unfinished()
         n = sum(c.finished for c in self.candidates)
-        if n:
+        if n and not any(c.strokes for c in self.candidates if c.finished):
+            what = "completion" if self.mode == "complete" else "drawing"
+            self.w.show_info(f"The {what} added nothing this time: press the button again "
+                             "for another try")
+        elif n:
             self.w.show_info(f"{n} candidate{'s' * (n > 1)} ready: Accept adds one to the drawing")
         self.state_changed.emit()
 

@@ -100,6 +100,17 @@ def test_accept_adds_one_undoable_command(qtbot, gen_window, backend):
     assert len(w.document) == len(before[0]) + 6
 
 
+def test_a_completion_that_adds_nothing_says_so(qtbot, gen_window, backend):
+    backend.leaves = 0                      # stage 1 drew nothing beyond the user's strokes
+    w = gen_window()
+    before = snapshot(w)
+    w.generation.complete_sketch()
+    run_to_end(qtbot, w.generation)
+    assert "added nothing" in w.message_bar.text()
+    assert not w.generation.accept()
+    assert len(w.document) == len(before[0]) and w.undo_stack.count() == before[1]
+
+
 def test_accepted_strokes_land_where_they_were_shown(qtbot, gen_window, backend):
     w = gen_window()
     ctrl = w.generation

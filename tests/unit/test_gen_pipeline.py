@@ -323,3 +323,17 @@ def test_the_stage1_solver_comes_from_the_checkpoint_and_a_bad_one_is_one_line(t
         with pytest.raises(ModelError, match="guide_from must be in") as err:
             Generator.load(bad, device="cpu")
         assert "\n" not in str(err.value)
+
+
+def test_a_completion_says_whether_it_added_ink():
+    from visketch_core.generate.completion import Completion
+    from visketch_core.sketch.model import Sketch
+
+    user = np.zeros((256, 256), np.float32)
+    user[100:104, 50:150] = 1.0
+    same = Completion("cat", Sketch(strokes=[]), user.copy(), user, {})
+    assert same.ink_unchanged and not same.ink_added
+    more = user.copy()
+    more[180:183, 60:90] = 1.0
+    grown = Completion("cat", Sketch(strokes=[]), more, user, {})
+    assert grown.ink_unchanged and grown.ink_added

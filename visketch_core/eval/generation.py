@@ -332,6 +332,7 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
     # -- completion of half sketches -------------------------------------------------------
     if a.complete_per_class:
         halves, comp, comp_labels, unchanged, ctimes, cdrafts = [], [], [], [], [], []
+        added: list[bool] = []
         for c in range(len(classes)):
             idx = [i for i in np.flatnonzero(real_labels == c) if len(test.sketches[i].strokes) >= 2]
             for i in idx[: a.complete_per_class]:
@@ -344,10 +345,13 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                 comp.append(cand.sketch)
                 comp_labels.append(c)
                 unchanged.append(cand.ink_unchanged)
+                added.append(cand.ink_added)
         comp_labels = np.asarray(comp_labels)
         gc = meas.grade(comp, comp_labels)
         gc.update({"user_ink_unchanged": int(sum(unchanged)),
                    "user_ink_unchanged_all": bool(all(unchanged)),
+                   # completions that drew nothing beyond the user's ink
+                   "nothing_added": int(sum(not x for x in added)),
                    "mean_total_s": float(np.mean(ctimes)), "drafts": _draft_stats(cdrafts)})
         gh = meas.grade(halves, comp_labels)
         report["completion"], report["halves"] = gc, gh

@@ -93,6 +93,11 @@ class Completion:
         m = self.user_ink > 0
         return bool(np.array_equal(self.ink[m], self.user_ink[m]))
 
+    @property
+    def ink_added(self) -> bool:
+        """The completion drew something beyond the user's own ink."""
+        return bool(((self.ink > 0) & ~(self.user_ink > 0)).any())
+
 
 def completion_candidates(gen: Generator, framed: Sketch, label: str | int, n: int = 1, *,
                           seed: int = 0, schedule: str = "parallel",
