@@ -337,3 +337,37 @@ def test_a_completion_says_whether_it_added_ink():
     more[180:183, 60:90] = 1.0
     grown = Completion("cat", Sketch(strokes=[]), more, user, {})
     assert grown.ink_unchanged and grown.ink_added
+
+
+def test_new_ink_pixels_count_only_ink_beyond_the_users_drawing():
+    from visketch_core.generate.pipeline import new_ink_pixels
+
+    user = np.zeros((1, 32, 32), np.float32)
+    user[0, 10, 5:20] = 1.0
+    draft = user.copy()
+    draft[0, 11, 5:20] = 1.0                      # hugging the user's line: not new
+    assert new_ink_pixels(draft, user).tolist() == [0]
+    draft[0, 25, 2:9] = 1.0                       # a line of its own
+    assert new_ink_pixels(draft, user).tolist() == [7]
+
+
+def test_a_completion_draft_that_adds_nothing_is_not_kept_at_once(tiny_models):
+    from dataclasses import replace
+
+    from visketch_core.generate.pipeline import new_ink_pixels
+
+    gen = Generator.load(tiny_models, device="cpu")
+    none = np.zeros((2, 32, 32), np.float32)              # the "user" drew nothing here
+    seed = next(s for s in range(200)                     # first drafts with ink of their own
+                if (new_ink_pixels(gen.stage1([0, 0], seed=s, partial=none), none) >= 4).all()
+                and all(_traced_ink(gen, x) > 0 for x in gen.stage1([0, 0], seed=s)))
+    gen.critic = _Critic(lambda v: True)                  # sure of every draft
+    whole = np.ones((2, 32, 32), np.float32)              # the "user" inked everything
+    gen.sampling = replace(gen.sampling, drafts=3)
+    _run(gen.stage1_steps([0, 0], seed=seed, partial=whole))
+    assert gen.last_drafts.tolist() == [1, 1]             # off: kept at once
+    gen.sampling = replace(gen.sampling, drafts=3, draft_new_ink=4)
+    _run(gen.stage1_steps([0, 0], seed=seed, partial=whole))
+    assert gen.last_drafts.tolist() == [3, 3]             # nothing can be new: all drafts drawn
+    _run(gen.stage1_steps([0, 0], seed=seed, partial=none))
+    assert gen.last_drafts.tolist() == [1, 1]             # new ink and sure: kept at once

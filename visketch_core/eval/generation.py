@@ -96,6 +96,9 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
     p.add_argument("--draft-sure", type=float, default=None,
                    help="override the probability at which a draft is kept at once "
                         "(0 = the recognizer's sure threshold)")
+    p.add_argument("--draft-new-ink", type=int, default=None,
+                   help="override: coarse pixels a completion draft must add beyond the "
+                        "user's drawing to be kept at once (0 = off)")
     p.add_argument("--drafts", type=int, default=None,
                    help="override how many stage-1 drafts the recognizer may ask for (1 = off)")
     return p
@@ -242,7 +245,9 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                               ("drafts", getattr(a, "drafts", None)),
                               ("solver", getattr(a, "solver", None)),
                               ("guide_from", getattr(a, "guide_from", None)),
-                              ("draft_sure", getattr(a, "draft_sure", None))) if v is not None}
+                              ("draft_sure", getattr(a, "draft_sure", None)),
+                              ("draft_new_ink", getattr(a, "draft_new_ink", None)))
+            if v is not None}
     over.update({k: bool(v) for k, v in (("tidy", a.tidy), ("reimpose", a.reimpose))
                  if v is not None})
     if over:

@@ -53,6 +53,9 @@ class SamplingConfig:
     draft_sure: float = 0.0      # a draft is kept at once when the recognizer names its class,
                                  # calls it known and gives it at least this probability
                                  # (0 = the recognizer's own sure threshold)
+    draft_new_ink: int = 0       # completion: a draft that inks fewer coarse pixels than this
+                                 # beyond the user's drawing is never kept at once, and ranks
+                                 # below every draft that does (0 = off)
 
 
 def blend_seams(canvas: np.ndarray, boxes: np.ndarray, sigma: float, reach: int = 3) -> np.ndarray:
@@ -265,6 +268,10 @@ class Generator:
             if best is None:
                 best = np.zeros_like(coarse)
             sure, score = self.judge_drafts(coarse, [labels[i] for i in todo])
+            if self.sampling.draft_new_ink > 0 and partial is not None:
+                short = new_ink_pixels(coarse, sub[2]) < self.sampling.draft_new_ink
+                sure &= ~short
+                score[short] -= 3.0
             better = (score > best_score[todo]) | sure     # a sure draft is always kept
             best[todo[better]] = coarse[better]
             best_score[todo[better]] = score[better]
@@ -484,6 +491,16 @@ def load_critic(models_dir: Path, classes: list[str], device: torch.device):
     except ModelError:
         return None
     return rec if rec.classes == list(classes) else None
+
+
+def new_ink_pixels(coarse: np.ndarray, partial: np.ndarray) -> np.ndarray:
+    """Coarse pixels (B,) that each draft (B, 32, 32) inks beyond the user's drawing
+    ``partial`` (B, 32, 32), the drawing grown by one pixel so its own edges do not count."""
+    import cv2
+
+    user = np.stack([cv2.dilate((p > 0.25).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+                     for p in np.asarray(partial)])
+    return ((np.asarray(coarse) > 0.5) & ~user).reshape(len(user), -1).sum(1)
 
 
 def leaf_nodes(shat: Shat) -> np.ndarray:
