@@ -1,7 +1,8 @@
 """Copy trained generation models into resources/models/ with a readable card beside them.
 
     python scripts/ship_generation.py runs/gen [--temperature 0.7] [--guidance 2.0]
-        [--steps 25] [--solver ddim|dpm2m] [--drafts 4] [--report generation_metrics.json]
+        [--steps 25] [--solver ddim|dpm2m] [--drafts 4] [--user-leaf-new 6]
+        [--report generation_metrics.json]
 
 Copies tokenizer.pt, diffusion.pt, refiner.pt and judge.pt from the run folder (and
 judge-wide.pt, the wide judge of the benchmark, when the folder has one). The sampling
@@ -46,6 +47,11 @@ def main() -> None:
                     help="stage-1 drafts the shipped recognizer (classifier.pt) may ask for")
     ap.add_argument("--draft-sure", type=float, default=None,
                     help="probability at which a draft is kept at once (0 = the recognizer's)")
+    ap.add_argument("--draft-new-ink", type=int, default=None,
+                    help="coarse pixels a completion draft must add to be kept at once (0 = off)")
+    ap.add_argument("--user-leaf-new", type=float, default=None,
+                    help="completion: leaves with user ink keep stage 1's ink farther than "
+                         "this many px from the user's (0 = off)")
     ap.add_argument("--report", default=None, help="JSON from benchmarks/generation.py")
     args = ap.parse_args()
     src, dst = Path(args.run), ROOT / "resources" / "models"
@@ -66,7 +72,9 @@ def main() -> None:
                                ("seam_blend", args.seam_blend),
                                ("reimpose", None if args.reimpose is None else bool(args.reimpose)),
                                ("tidy", None if args.tidy is None else bool(args.tidy)),
-                               ("drafts", args.drafts), ("draft_sure", args.draft_sure)):
+                               ("drafts", args.drafts), ("draft_sure", args.draft_sure),
+                               ("draft_new_ink", args.draft_new_ink),
+                               ("user_leaf_new", args.user_leaf_new)):
                 if value is not None:
                     sampling[key] = value
             blob["sampling"] = sampling

@@ -371,3 +371,30 @@ def test_a_completion_draft_that_adds_nothing_is_not_kept_at_once(tiny_models):
     assert gen.last_drafts.tolist() == [3, 3]             # nothing can be new: all drafts drawn
     _run(gen.stage1_steps([0, 0], seed=seed, partial=none))
     assert gen.last_drafts.tolist() == [1, 1]             # new ink and sure: kept at once
+
+
+def _shat_of(ink):
+    from visketch_core.generate.canvas import Shat
+
+    return Shat(ink, None, None, None)
+
+
+def test_leaves_with_user_ink_keep_stage1s_own_ink_only_with_user_leaf_new():
+    from visketch_core.generate.pipeline import frozen_canvas
+    from visketch_core.geometry import sdf_from_ink
+
+    user = np.zeros((256, 256), np.float32)
+    user[100:103, 40:200] = 1.0
+    frozen = sdf_from_ink(user, 8.0)
+    shat = np.zeros_like(user)
+    shat[96:108, 40:200] = 1.0                    # stage 1's thick copy of the user's line
+    shat[160:166, 60:120] = 1.0                   # and a line of its own, 57 px below it
+    assert np.array_equal(frozen_canvas(frozen, _shat_of(shat), 0.0, 8.0), frozen)   # off
+    held = frozen_canvas(frozen, _shat_of(shat), 10.0, 8.0)
+    ink = held < 0
+    assert np.array_equal(ink[user > 0], np.ones(int((user > 0).sum()), bool))     # user kept
+    assert ink[160:166, 60:120].all()                                             # own ink kept
+    band = np.zeros_like(ink)
+    band[90:112] = True                           # nothing new hugs the user's line
+    assert not (ink & band & ~(user > 0)).any()
+    assert not ink[:, :30].any() and not ink[200:].any()

@@ -37,6 +37,19 @@ def test_new_strokes_do_not_retrace_kept_ink():
     assert len(out.strokes) == 1 and abs(float(out.strokes[0][:, 1].mean()) - 160) < 1
 
 
+def test_keep_double_reaches_farther_from_kept_ink_only():
+    keep = np.zeros((256, 256), bool)
+    keep[99:102, 40:201] = True                          # the user's line
+    echo, own = _line(45, 108, 195, 108), _line(45, 160, 195, 160)   # 7 px below it
+    near = _line(45, 20, 195, 20)
+    other = _line(45, 27, 195, 27)                       # 7 px from a new stroke
+    strokes = [echo, own, near, other]
+    assert len(tidy(Sketch(strokes=strokes), keep=keep).strokes) == 4
+    wide = TidyConfig(keep_double=8.0)
+    out = tidy(Sketch(strokes=strokes), wide, keep=keep)
+    assert sorted(round(float(p[:, 1].mean())) for p in out.strokes) == [20, 27, 160]
+
+
 def test_facing_ends_across_a_gap_are_joined():
     a, b = _line(40, 100, 120, 100), _line(130, 100, 200, 100)
     joined = bridge_gaps([a, b], TidyConfig())

@@ -99,6 +99,9 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
     p.add_argument("--draft-new-ink", type=int, default=None,
                    help="override: coarse pixels a completion draft must add beyond the "
                         "user's drawing to be kept at once (0 = off)")
+    p.add_argument("--user-leaf-new", type=float, default=None,
+                   help="override: completion keeps stage 1's ink farther than this many px "
+                        "from the user's in leaves holding user ink (0 = off)")
     p.add_argument("--drafts", type=int, default=None,
                    help="override how many stage-1 drafts the recognizer may ask for (1 = off)")
     return p
@@ -246,7 +249,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                               ("solver", getattr(a, "solver", None)),
                               ("guide_from", getattr(a, "guide_from", None)),
                               ("draft_sure", getattr(a, "draft_sure", None)),
-                              ("draft_new_ink", getattr(a, "draft_new_ink", None)))
+                              ("draft_new_ink", getattr(a, "draft_new_ink", None)),
+                              ("user_leaf_new", getattr(a, "user_leaf_new", None)))
             if v is not None}
     over.update({k: bool(v) for k, v in (("tidy", a.tidy), ("reimpose", a.reimpose))
                  if v is not None})

@@ -56,6 +56,9 @@ class SamplingConfig:
     draft_new_ink: int = 0       # completion: a draft that inks fewer coarse pixels than this
                                  # beyond the user's drawing is never kept at once, and ranks
                                  # below every draft that does (0 = off)
+    user_leaf_new: float = 0.0   # completion: leaves holding user ink keep stage 1's own ink
+                                 # farther than this many px from the user's (as S-hat draws
+                                 # it) beside the user's strokes, instead of dropping it (0 = off)
 
 
 def blend_seams(canvas: np.ndarray, boxes: np.ndarray, sigma: float, reach: int = 3) -> np.ndarray:
@@ -347,12 +350,12 @@ class Generator:
         canvas = shat.sdf.copy()
         todo = np.ones(len(tree), bool)
         if frozen is not None:
+            held = frozen_canvas(frozen, shat, smp.user_leaf_new, cfg.sdf_scale)
             for i in range(len(tree)):
                 x0, y0, x1, y1 = (int(v) for v in tree.boxes[i])
-                cell = frozen[y0:y1, x0:x1]
-                if (cell < 0).any():
+                if (frozen[y0:y1, x0:x1] < 0).any():
                     todo[i] = False
-                    canvas[y0:y1, x0:x1] = cell
+                    canvas[y0:y1, x0:x1] = held[y0:y1, x0:x1]
         stage1_s = time.perf_counter() - t0
         yield Stage1Done(coarse, shat.ink, int(todo.sum()), stage1_s)
         g = torch.Generator().manual_seed(int(seed))
@@ -501,6 +504,24 @@ def new_ink_pixels(coarse: np.ndarray, partial: np.ndarray) -> np.ndarray:
     user = np.stack([cv2.dilate((p > 0.25).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
                      for p in np.asarray(partial)])
     return ((np.asarray(coarse) > 0.5) & ~user).reshape(len(user), -1).sum(1)
+
+
+def frozen_canvas(frozen: np.ndarray, shat: Shat, reach: float, sdf_scale: float) -> np.ndarray:
+    """float32 (256, 256) SDF that leaves holding the user's ink show (completion): the
+    user's own SDF ``frozen``, and with ``reach`` > 0 also S-hat's ink farther than ``reach``
+    px from the user's ink (stage 1 redraws the user's lines as thick S-hat bands; what lies
+    beyond them is stage 1's own addition, which would otherwise be lost in these leaves)."""
+    if reach <= 0:
+        return frozen
+    from visketch_core.geometry import sdf_from_ink
+
+    user = (frozen < 0).astype(np.uint8)
+    r = int(np.ceil(reach))
+    near = cv2.dilate(user, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    extra = (shat.ink > 0) & (near == 0)
+    if not extra.any():
+        return frozen
+    return np.minimum(frozen, sdf_from_ink(extra.astype(np.float32), sdf_scale)).astype(np.float32)
 
 
 def leaf_nodes(shat: Shat) -> np.ndarray:

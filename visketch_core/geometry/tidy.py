@@ -7,8 +7,9 @@ would have drawn them (all distances in pixels of the 256 frame):
 
 1. every stroke is resampled at ``spacing``;
 2. doubled lines go: strokes are taken longest first, and a stretch of a stroke that runs
-   within ``double`` px of ink already kept (or of ``keep``, the user's own ink when a sketch
-   is completed) for at least ``double_run`` px is cut out; a short crossing is not a stretch;
+   within ``double`` px of ink already kept (or within ``keep_double`` px of ``keep``, the
+   user's own ink when a sketch is completed) for at least ``double_run`` px is cut out; a
+   short crossing is not a stretch;
 3. gaps are bridged: two free ends closer than ``gap`` px whose strokes point at each other
    are joined into one stroke (nearest pairs first); strokes shorter than ``dot_length`` px
    (dots and ticks) are never joined to another;
@@ -34,6 +35,7 @@ from visketch_core.sketch.model import FRAME, Sketch
 class TidyConfig:
     spacing: float = 2.0
     double: float = 5.0
+    keep_double: float = 5.0
     double_run: float = 12.0
     gap: float = 20.0
     gap_cos: float = 0.3
@@ -59,8 +61,11 @@ def remove_doubles(strokes: list[np.ndarray], cfg: TidyConfig,
     """Cut the stretches of strokes that retrace ink kept before them (see module doc).
     ``keep``: optional bool (256, 256) ink that counts as kept from the start."""
     occupied = np.zeros((FRAME, FRAME), np.uint8)
+    kept_far = None                 # bool (256, 256): within keep_double px of ``keep``
     if keep is not None:
         occupied[np.asarray(keep, bool)] = 1
+        if cfg.keep_double > cfg.double and occupied.any():
+            kept_far = cv2.distanceTransform(1 - occupied, cv2.DIST_L2, 3) <= cfg.keep_double
     out = []
     run_pts = max(1, int(round(cfg.double_run / cfg.spacing)))
     for p in sorted(strokes, key=polyline_length, reverse=True):
@@ -69,6 +74,8 @@ def remove_doubles(strokes: list[np.ndarray], cfg: TidyConfig,
             xi = np.clip(np.round(p[:, 0]).astype(int), 0, FRAME - 1)
             yi = np.clip(np.round(p[:, 1]).astype(int), 0, FRAME - 1)
             near = dist[yi, xi] <= cfg.double
+            if kept_far is not None:
+                near |= kept_far[yi, xi]
             drop = np.zeros(len(p), bool)
             for a, b in _runs(near):
                 if b - a >= run_pts:
