@@ -88,3 +88,12 @@ def test_a_plain_judge_is_not_a_wide_one(tmp_path, quickdraw_dir):
     assert "train_counts" not in metrics
     with pytest.raises(ModelError, match="not a wide judge"):
         WideJudge(plain, ["cat"])
+
+
+def test_without_balance_the_prior_is_every_training_sketch():
+    from visketch_core.train.judge import epoch_counts
+
+    counts = [300, 320, 20, 18, 21]
+    assert epoch_counts(counts, balance=True) == [21, 21, 20, 18, 21]
+    assert epoch_counts(counts, balance=False) == counts
+    assert epoch_counts([0, 5, 9], balance=True) == [0, 5, 7]

@@ -236,6 +236,10 @@ def train_parser(what: str) -> argparse.ArgumentParser:
         p.add_argument("--wide", default=None, metavar="DIR",
                        help="the wide judge: also every other class of DIR (for example "
                             "simplified-344x25)")
+        p.add_argument("--no-balance", action="store_true",
+                       help="every training sketch in every epoch, instead of at most the "
+                            "median class size of each class (the wide judge divides the "
+                            "prior out either way)")
     if what == "refiner":
         p.add_argument("--tokenizer", default=str(models_dir() / "tokenizer.pt"))
         p.add_argument("--dim", type=int, default=96)
@@ -310,7 +314,8 @@ def train_main(what: str, argv: list[str]) -> int:
             from visketch_core.train.judge import train_judge
 
             _, m = train_judge(a.data, a.out, train_cfg=tc(epochs=10, batch_size=64, lr=2e-3,
-                                                           warmup_steps=100, workers=0),
+                                                           warmup_steps=100, workers=0,
+                                                           balance=not a.no_balance),
                                limit_per_class=a.limit_per_class, wide_dir=a.wide, log=_log)
     except (SketchError, ModelError) as exc:
         _err(str(exc))

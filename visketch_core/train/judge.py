@@ -59,6 +59,15 @@ def wide_verdicts(probs: np.ndarray, train_counts) -> np.ndarray:
     return (np.log(np.clip(probs, 1e-12, None)) - np.log(prior)[None]).argmax(1)
 
 
+def epoch_counts(class_counts, balance: bool) -> list[int]:
+    """How many sketches of each class an epoch sees: all of them, or with ``balance`` at
+    most the median class size (``TrainConfig.balance``); the wide judge's prior."""
+    counts = np.asarray(class_counts, np.int64)
+    if balance and (counts > 0).any():
+        counts = np.minimum(counts, int(np.median(counts[counts > 0])))
+    return counts.tolist()
+
+
 def train_judge(data_dir: str | Path, out: str | Path | None, *, cfg: CNNConfig | None = None,
                 train_cfg: TrainConfig | None = None, limit_per_class: int | None = None,
                 wide_dir: str | Path | None = None, log=print) -> tuple[SketchCNN, dict]:
@@ -82,10 +91,7 @@ def train_judge(data_dir: str | Path, out: str | Path | None, *, cfg: CNNConfig 
     labels = np.asarray(val.labels)
     metrics = {"val_top1": float((probs.argmax(1) == labels).mean()), "val_n": len(val)}
     if wide_dir is not None:
-        counts = np.asarray(train.class_counts())
-        if tc.balance:      # each epoch sees at most the median class size of every class
-            counts = np.minimum(counts, int(np.median(counts[counts > 0])))
-        counts = counts.tolist()
+        counts = epoch_counts(train.class_counts(), tc.balance)
         mine = labels < own
         metrics.update({
             "wide": True, "own_classes": own, "train_counts": counts,   # per epoch
