@@ -13,12 +13,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def cpu_model() -> str:
+    """The processor's name (timings differ several-fold between machines of one size)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.lower().startswith("model name") and ":" in line:
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> dict:
     import torch
 
     return {"python": platform.python_version(), "torch": torch.__version__,
             "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
-            "machine": platform.machine()}
+            "machine": platform.machine(), "cpu_model": cpu_model()}
 
 
 def strict(value):

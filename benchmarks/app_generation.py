@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, SilentDialogs, isolate_app  # noqa: E402
+from _common import ROOT, SilentDialogs, cpu_model, isolate_app  # noqa: E402
 
 isolate_app()
 
@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         "candidates": args.candidates,
         "device": w.generation.device_name,
         "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
         "torch_threads": __import__("torch").get_num_threads(),
         "cold_first_request": {k: (round(v, 3) if isinstance(v, float) else v)
                                for k, v in cold.items()},
