@@ -214,3 +214,29 @@ def test_guidance_distillation_learns_the_guided_output_in_one_pass(tmp_path):
                            **quiet)
     assert m["distilled_guidance"] == 3.0 and m["step"] == 2
     assert load_diffusion(out)[3]["sampling"] == {"guidance": 1.0}
+
+
+def test_a_distilled_student_can_start_from_an_earlier_student(tmp_path):
+    """--student: the student starts from its own checkpoint (at learning rate 0 it stays
+    that checkpoint), the teacher is still --init; without --distil it is refused."""
+    from visketch_core.errors import ModelError
+    from visketch_core.models.checkpoint import read_checkpoint
+
+    quiet = dict(cache_dir=tmp_path / "cache", limit_per_class=2, copies=0, log=lambda *_: None)
+    teacher, earlier = tmp_path / "teacher.pt", tmp_path / "earlier.pt"
+    for path, seed in ((teacher, 0), (earlier, 1)):
+        train_diffusion(MINI, path, unet_cfg=TINY, **quiet,
+                        train_cfg=TrainConfig(batch_size=4, max_steps=1, warmup_steps=1,
+                                              seed=seed))
+    out = tmp_path / "student.pt"
+    _, m = train_diffusion(MINI, out, unet_cfg=TINY, init=teacher, distil=3.0, student=earlier,
+                           train_cfg=TrainConfig(batch_size=4, max_steps=1, warmup_steps=1,
+                                                 lr=0.0), **quiet)
+    assert m["student_init"] == str(earlier) and m["init"] == str(teacher)
+    got, want, other = (read_checkpoint(p, kind="diffusion")["weights"]
+                        for p in (out, earlier, teacher))
+    assert all(torch.equal(got[k], want[k]) for k in want)
+    assert not all(torch.equal(got[k], other[k]) for k in other)
+    with pytest.raises(ModelError, match="--distil"):
+        train_diffusion(MINI, None, unet_cfg=TINY, student=earlier,
+                        train_cfg=TrainConfig(batch_size=2, max_steps=1), **quiet)

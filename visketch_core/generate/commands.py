@@ -231,6 +231,9 @@ def train_parser(what: str) -> argparse.ArgumentParser:
         p.add_argument("--distil", type=float, default=0.0, metavar="W",
                        help="guidance distillation: learn the --init model's output guided "
                             "with weight W in one pass (sample it with guidance 1)")
+        p.add_argument("--student", default=None,
+                       help="with --distil: start the student from this checkpoint (a "
+                            "student of an earlier teacher) instead of from the teacher")
         p.add_argument("--ema", type=float, default=0.999)
     if what == "judge":
         p.add_argument("--wide", default=None, metavar="DIR",
@@ -294,7 +297,7 @@ def train_main(what: str, argv: list[str]) -> int:
                                    copies=a.copies, cache_dir=a.cache, minutes=a.minutes,
                                    limit_per_class=a.limit_per_class, init=a.init,
                                    shift=a.shift, resume=a.resume, distil=a.distil,
-                                   ema=a.ema, log=_log)
+                                   student=a.student, ema=a.ema, log=_log)
         elif what == "refiner":
             from visketch_core.models.context_encoder import ContextEncoderConfig
             from visketch_core.models.refiner import RefinerConfig

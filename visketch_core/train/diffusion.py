@@ -103,14 +103,16 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
                     limit_per_class: int | None = None, save_every: int = 500,
                     init: str | Path | None = None, p_blank: float = 0.3,
                     shift: int = 0, resume: bool = False, distil: float = 0.0,
-                    grid_steps: int = 15, log=print) -> tuple[UNet, dict]:
+                    grid_steps: int = 15, student: str | Path | None = None,
+                    log=print) -> tuple[UNet, dict]:
     """Train on the train split (plus ``copies`` augmented versions of each sketch).
 
     ``distil`` > 0 (needs ``init``, the teacher): guidance distillation. The model starts as
     the teacher and learns to give, in one conditional pass, the teacher's output guided
     with weight ``distil`` (``GaussianDiffusion.distil_loss``), so it is sampled with
     guidance 1 at half the cost a step; ``grid_steps``: the sampler whose noise levels
-    half of each batch takes."""
+    half of each batch takes. ``student``: the student starts from this checkpoint (for
+    example the student of an earlier teacher) instead of from the teacher."""
     cfg = cfg or DiffusionConfig()
     tc = train_cfg or TrainConfig(batch_size=64, lr=1e-3, warmup_steps=200, max_steps=4000,
                                   weight_decay=0.0)
@@ -138,6 +140,10 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
         teacher = copy.deepcopy(model).eval()
         for q in teacher.parameters():
             q.requires_grad_(False)
+        if student is not None:
+            _warm_start(model, student)
+    elif student is not None:
+        raise ModelError("--student is the starting point of a distilled model: give --distil")
     avg = copy.deepcopy(model).eval()
     diff = GaussianDiffusion(cfg, ucfg.num_classes)
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
@@ -195,7 +201,8 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
         if (step + 1) % save_every == 0 or step + 1 == total or over:
             metrics = {"step": step + 1, "loss": run, "minutes": (time.perf_counter() - t0) / 60,
                        **({"init": str(init)} if init is not None else {}),
-                       **({"distilled_guidance": distil} if distil else {})}
+                       **({"distilled_guidance": distil} if distil else {}),
+                       **({"student_init": str(student)} if student is not None else {})}
             log(json.dumps({"diffusion": metrics}))
             if out is not None:
                 save_diffusion(out, avg, cfg, tr.classes, metrics,
