@@ -114,6 +114,15 @@ class GenerationController(QObject):
         self._step_timer = QTimer(self)
         self._step_timer.setSingleShot(True)
         self._step_timer.timeout.connect(self._show_pending_step)
+        # leaves come in bursts (a parallel batch is decoded at once): the canvas and the
+        # bar are brought up to date once a burst, not once a leaf, so that a burst costs
+        # one repaint (QProgressBar repaints at once, the canvas with it) instead of dozens
+        self._leaves_timer = QTimer(self)
+        self._leaves_timer.setSingleShot(True)
+        self._leaves_timer.setInterval(0)
+        self._leaves_timer.timeout.connect(self._show_leaves)
+        self._leaves_pending: tuple[int, int] | None = None   # (job, candidate) whose
+                                                              # newest leaves are not shown
         self._next_job = 1
         self._matrix: np.ndarray | None = None
         self._view_before: View | None = None   # the view before a job zoomed out
@@ -363,6 +372,7 @@ class GenerationController(QObject):
         at once; in between, the newest step is shown at most every ``STEP_FRAME_S``."""
         if not self._mine(job_id):
             return
+        self._show_leaves()
         wait = STEP_FRAME_S - (time.perf_counter() - self._step_shown_at)
         if ev.step != 1 and ev.step % max(1, self._draft_steps) != 0 and wait > 0:
             self._step_pending = (job_id, k, ev)
@@ -394,6 +404,7 @@ class GenerationController(QObject):
     def _on_stage1(self, job_id: int, k: int, ev) -> None:
         if not self._mine(job_id):
             return
+        self._show_leaves()
         self._step_pending = None       # the stage-1 sketch replaces any guess not shown
         self._step_timer.stop()
         cand = self._candidate(k)
@@ -407,6 +418,20 @@ class GenerationController(QObject):
             return
         cand = self._candidate(k)
         cand.layer.add_leaf(ev.index, ev.box, ev.patch)
+        if self._leaves_pending not in (None, (job_id, k)):
+            self._show_leaves()
+        self._leaves_pending = (job_id, k)
+        if not self._leaves_timer.isActive():
+            self._leaves_timer.start()
+
+    def _show_leaves(self) -> None:
+        """Show the leaves received since the last call (canvas and bar), if any."""
+        self._leaves_timer.stop()
+        pending, self._leaves_pending = self._leaves_pending, None
+        if pending is None or not self._mine(pending[0]) or pending[1] >= len(self.candidates):
+            return              # cancelled or replaced since: nothing of it is on screen
+        k = pending[1]
+        cand = self.candidates[k]
         if self.selected == k:
             self.w.canvas.update()
         self._set_progress(k, "leaves", cand.layer.leaf_count, cand.leaves_total)
@@ -414,6 +439,7 @@ class GenerationController(QObject):
     def _on_candidate(self, job_id: int, k: int, result) -> None:
         if not self._mine(job_id):
             return
+        self._show_leaves()
         cand = self._candidate(k)
         cand.strokes = cand.layer.doc_strokes(result.sketch.strokes)
         cand.layer.set_strokes(cand.strokes)
@@ -425,6 +451,7 @@ class GenerationController(QObject):
     def _on_job_finished(self, job_id: int, cancelled: bool) -> None:
         if not self._mine(job_id):
             return
+        self._show_leaves()
         self.job = None
         if cancelled:
             self._clear_unfinished()
@@ -440,6 +467,7 @@ class GenerationController(QObject):
     def _on_failed(self, job_id: int, message: str) -> None:
         if not self._mine(job_id):
             return
+        self._show_leaves()
         self.job = None
         self.error = message
         self._clear_unfinished()

@@ -177,3 +177,22 @@ def test_a_step_held_back_is_shown_when_its_frame_is_due(qtbot, gen_window, back
     assert w.canvas.generation_layer.step == (2, 10)   # ... and then shown
     ctrl.cancel()
     release(backend)
+
+
+def test_a_burst_of_leaves_is_shown_in_one_update(qtbot, gen_window, backend):
+    """A parallel batch arrives at once: one repaint of the bar and canvas, not one a leaf
+    (each repaint costs milliseconds of the event loop)."""
+    import time
+
+    backend.leaf_ms = 0.0
+    w = gen_window()
+    ctrl, bar = w.generation, w.generation_panel.bar
+    seen = []
+    bar.valueChanged.connect(lambda v: seen.append((v, bar.format())))
+    ctrl.complete_sketch()
+    time.sleep(0.5)         # the worker emits every event while the GUI thread is busy
+    run_to_end(qtbot, ctrl)
+    refining = [v for v, f in seen if "refining" in f]
+    assert refining and refining[-1] == backend.leaves
+    assert len(refining) <= 2, refining       # 0 when stage 1 is done, then all the leaves
+    assert ctrl.candidates[0].layer.leaf_count == backend.leaves
