@@ -104,6 +104,9 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
                         "from the user's in leaves holding user ink (0 = off)")
     p.add_argument("--drafts", type=int, default=None,
                    help="override how many stage-1 drafts the recognizer may ask for (1 = off)")
+    p.add_argument("--draft-wide", type=int, choices=[0, 1], default=None,
+                   help="override: the wide critic (MODELS/critic-wide.pt) must also name a "
+                        "draft's class for it to be kept at once (0 = off)")
     return p
 
 
@@ -252,7 +255,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                               ("draft_new_ink", getattr(a, "draft_new_ink", None)),
                               ("user_leaf_new", getattr(a, "user_leaf_new", None)))
             if v is not None}
-    over.update({k: bool(v) for k, v in (("tidy", a.tidy), ("reimpose", a.reimpose))
+    over.update({k: bool(v) for k, v in (("tidy", a.tidy), ("reimpose", a.reimpose),
+                                         ("draft_wide", getattr(a, "draft_wide", None)))
                  if v is not None})
     if over:
         gen.sampling = replace(gen.sampling, **over)
@@ -285,6 +289,9 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                     # opinion below is not independent; the judge's is (a different model)
                     "drafts_judged_by_recognizer": gen.critic is not None
                     and gen.sampling.drafts > 1,
+                    "drafts_judged_by_wide_critic": gen.critic is not None
+                    and gen.wide_critic is not None and gen.sampling.drafts > 1
+                    and gen.sampling.draft_wide,
                     "real": {"top1": meas.real_top1, "per_class": meas.real_per,
                              "n": int(len(real_labels)), "diversity": meas.real_div,
                              "strokes": meas.real_strokes, "recognizer": meas.real_rec,

@@ -59,6 +59,9 @@ class SamplingConfig:
     user_leaf_new: float = 0.0   # completion: leaves holding user ink keep stage 1's own ink
                                  # farther than this many px from the user's (as S-hat draws
                                  # it) beside the user's strokes, instead of dropping it (0 = off)
+    draft_wide: bool = True      # with critic-wide.pt beside the models, a draft is kept at
+                                 # once only when that wide-vocabulary critic also names its
+                                 # class among all of its classes (see ``WideCritic``)
 
 
 def blend_seams(canvas: np.ndarray, boxes: np.ndarray, sigma: float, reach: int = 3) -> np.ndarray:
@@ -166,13 +169,14 @@ class Generator:
 
     def __init__(self, tokenizer, unet, diffusion, refiner, classes: list[str],
                  sampling: SamplingConfig | None = None, geometry: GeometryConfig | None = None,
-                 device: torch.device | None = None, critic=None):
+                 device: torch.device | None = None, critic=None, wide_critic=None):
         self.tokenizer, self.unet, self.diffusion, self.refiner = tokenizer, unet, diffusion, refiner
         self.classes = list(classes)
         self.sampling = sampling or SamplingConfig()
         self.geometry = geometry or GeometryConfig()
         self.device = device or torch.device("cpu")
         self.critic = critic          # a Recognizer over the same classes, judging drafts
+        self.wide_critic = wide_critic  # a WideCritic: does a draft look like no other class?
         self.last_drafts = np.zeros(0, np.int64)   # drafts drawn per sketch, last stage 1
 
     @classmethod
@@ -208,7 +212,8 @@ class Generator:
             raise ModelError(f"{d / 'diffusion.pt'}: guide_from must be in [0, 1], "
                              f"not {gf!r}")
         return cls(tok, unet.to(dev), diff, ref.to(dev), classes, sampling, device=dev,
-                   critic=load_critic(d, classes, dev))
+                   critic=load_critic(d, classes, dev),
+                   wide_critic=WideCritic.load(d / "critic-wide.pt", classes))
 
     def class_index(self, name: str) -> int:
         if name not in self.classes:
@@ -305,6 +310,11 @@ class Generator:
                 else:
                     ok = bool(p.confident)
                 sure[i] = ok and int(np.argmax(p.probs)) == c
+            if self.wide_critic is not None and self.sampling.draft_wide:
+                named, prob = self.wide_critic.verdicts([sketches[i] for i in keep],
+                                                        [labels[i] for i in keep])
+                sure[keep] &= named
+                score[keep] += prob + named
         return sure, score
 
     def _denoise_steps(self, labels: list[int], seed: int = 0, known: np.ndarray | None = None,
@@ -494,6 +504,57 @@ def load_critic(models_dir: Path, classes: list[str], device: torch.device):
     except ModelError:
         return None
     return rec if rec.classes == list(classes) else None
+
+
+class WideCritic:
+    """A wide-vocabulary critic of stage-1 drafts: the generation judge's CNN trained over our
+    classes and a few hundred others (``visketch train judge --wide``, on the train split),
+    shipped beside the generation models as ``critic-wide.pt``. A draft our own recognizer
+    is sure of can still look more like a fork than a paintbrush, or like a violin rather
+    than a guitar: among 15 classes nothing else is close, among hundreds something is. The
+    other classes have few sketches each, so the class prior is divided out (as
+    ``train.judge.wide_verdicts`` does). It is trained apart from (another seed than) the
+    wide judge the benchmark grades with."""
+
+    def __init__(self, model, train_counts, index: np.ndarray):
+        self.model = model
+        prior = np.clip(np.asarray(train_counts, np.float64), 1, None)
+        self.log_prior = np.log(prior / prior.sum())
+        self.index = np.asarray(index, np.int64)       # our class k -> its column
+
+    @classmethod
+    def load(cls, path: str | Path, classes: list[str]) -> WideCritic | None:
+        """The critic at ``path`` when there is one that knows every class of ``classes``
+        (and its training prior), else None: drafts are then judged by the recognizer only."""
+        from visketch_core.models.checkpoint import read_checkpoint
+        from visketch_core.train.judge import load_judge
+
+        path = Path(path)
+        if not path.is_file():
+            return None
+        try:
+            model, wide = load_judge(path)
+            counts = read_checkpoint(path, kind="judge").get("metrics", {}).get("train_counts")
+        except ModelError:
+            return None
+        if counts is None or len(counts) != len(wide) or any(c not in wide for c in classes):
+            return None
+        return cls(model, counts, np.asarray([wide.index(c) for c in classes]))
+
+    def verdicts(self, sketches: list[Sketch], labels: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(named: bool (B,), its top class, prior divided out, is the intended one;
+        prob: float (B,), the intended class's probability with the prior divided out)."""
+        from visketch_core.models.cnn import render_small
+        from visketch_core.train.judge import judge_images
+
+        probs, _ = judge_images(self.model, np.stack([render_small(s) for s in sketches]))
+        logit = np.log(np.clip(probs, 1e-12, None)) - self.log_prior[None]
+        logit -= logit.max(1, keepdims=True)
+        post = np.exp(logit)
+        post /= post.sum(1, keepdims=True)
+        cols = self.index[np.asarray(labels, np.int64)]
+        rows = np.arange(len(sketches))
+        return post.argmax(1) == cols, post[rows, cols]
 
 
 def new_ink_pixels(coarse: np.ndarray, partial: np.ndarray) -> np.ndarray:
