@@ -5,7 +5,8 @@
         [--report generation_metrics.json]
 
 Copies tokenizer.pt, diffusion.pt, refiner.pt and judge.pt from the run folder (and
-judge-wide.pt, the wide judge of the benchmark, when the folder has one). The sampling
+judge-wide.pt, the wide judge of the benchmark, and critic-wide.pt, the wide critic of
+stage-1 drafts, when the folder has them). The sampling
 settings chosen on the validation split are written into the shipped diffusion.pt (the
 generator reads them from there). Writes resources/models/generation.json: what each model
 is, its size, its training metrics, the sampling settings, and the test report when given.
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 FILES = ("tokenizer", "diffusion", "refiner", "judge")
+WIDE = ("judge-wide", "critic-wide")  # optional: the benchmark's wide judge, the drafts' critic
 
 
 def main() -> None:
@@ -60,9 +62,10 @@ def main() -> None:
                   "trained_on": "Quick, Draw! simplified, 15 classes, train split "
                                 "(CC BY 4.0, Google)",
                   "models": {}}
-    names = list(FILES) + (["judge-wide"] if (src / "judge-wide.pt").is_file() else [])
+    wide = [n for n in WIDE if (src / f"{n}.pt").is_file()]
+    names = list(FILES) + wide
     for name in names:
-        blob = read_checkpoint(src / f"{name}.pt", kind="judge" if name == "judge-wide" else name)
+        blob = read_checkpoint(src / f"{name}.pt", kind="judge" if name in WIDE else name)
         if name == "diffusion":
             sampling = dict(blob.get("sampling", {}))
             for key, value in (("temperature", args.temperature), ("top_k", args.top_k),
@@ -88,7 +91,8 @@ def main() -> None:
         card["models"][name] = {"file": f"{name}.pt", "parameters": int(params),
                                 "bytes": (dst / f"{name}.pt").stat().st_size,
                                 "config": blob["config"], "training_metrics": blob["metrics"]}
-        card["classes"] = blob["classes"] or card.get("classes", [])
+        if name not in WIDE:  # the wide models know every class of simplified-344x25
+            card["classes"] = blob["classes"] or card.get("classes", [])
     if args.report:
         card["test_report"] = json.loads(Path(args.report).read_text(encoding="utf-8"))
     (dst / "generation.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
