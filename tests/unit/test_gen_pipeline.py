@@ -398,3 +398,29 @@ def test_leaves_with_user_ink_keep_stage1s_own_ink_only_with_user_leaf_new():
     band[90:112] = True                           # nothing new hugs the user's line
     assert not (ink & band & ~(user > 0)).any()
     assert not ink[:, :30].any() and not ink[200:].any()
+
+
+def test_the_guided_stage1_is_taken_only_when_asked_for_and_present(tiny_models, tmp_path):
+    import shutil
+
+    import torch
+
+    from visketch_core.generate.pipeline import GUIDED_FILE
+    from visketch_core.models.checkpoint import read_checkpoint
+
+    d = tmp_path / "models"
+    shutil.copytree(tiny_models, d)
+    assert Generator.load(d, device="cpu", stage1="guided").sampling == \
+        Generator.load(d, device="cpu").sampling          # no guided file: diffusion.pt
+    blob = read_checkpoint(d / "diffusion.pt", kind="diffusion")
+    blob["sampling"] = {**blob.get("sampling", {}), "guidance": 5.0, "steps": 3}
+    torch.save(blob, d / GUIDED_FILE)
+    guided = Generator.load(d, device="cpu", stage1="guided")
+    assert (guided.sampling.guidance, guided.sampling.steps) == (5.0, 3)
+    fast = Generator.load(d, device="cpu", stage1="fast")
+    assert (fast.sampling.guidance, fast.sampling.steps) != (5.0, 3)
+    steps = [e for e in guided.events("cat", seed=1, schedule="parallel")
+             if isinstance(e, Stage1Step)]
+    assert len(steps) == 3
+    with pytest.raises(ValueError):
+        Generator.load(d, device="cpu", stage1="best")

@@ -59,6 +59,8 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog=f"{prog} eval generation")
     p.add_argument("--models", default=str(models_dir()))
+    p.add_argument("--stage1", choices=["guided", "fast"], default="guided",
+                   help="which stage 1 of MODELS (as visketch generate --stage1)")
     p.add_argument("--judge", default=None, help="judge checkpoint (default: MODELS/judge.pt)")
     p.add_argument("--wide-judge", default=None,
                    help="a wide judge (visketch train judge --wide; default: MODELS/judge-wide.pt "
@@ -243,7 +245,7 @@ class _Measure:
 
 def run_eval(a: argparse.Namespace, log=print) -> dict:
     torch.set_num_threads(a.threads)
-    gen = Generator.load(a.models, device="cpu")
+    gen = Generator.load(a.models, device="cpu", stage1=a.stage1)
     over = {k: v for k, v in (("temperature", a.temperature), ("top_k", a.top_k),
                               ("guidance", a.guidance), ("steps", a.steps),
                               ("max_leaf_ink", a.max_leaf_ink),
@@ -284,7 +286,7 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                     wide=wide)
     report: dict = {"split": a.split, "classes": classes, "per_class": a.per_class,
                     "threads": a.threads, "sampling": vars(gen.sampling).copy(),
-                    "conditioned_stage1": gen.conditioned,
+                    "conditioned_stage1": gen.conditioned, "stage1": a.stage1,
                     # with drafts, the shipped recognizer chose among stage-1 drafts, so its
                     # opinion below is not independent; the judge's is (a different model)
                     "drafts_judged_by_recognizer": gen.critic is not None

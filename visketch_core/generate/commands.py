@@ -77,7 +77,8 @@ def _load(args: argparse.Namespace):
 
     from visketch_core.generate.pipeline import Generator
 
-    gen = Generator.load(args.models, device=args.device, threads=args.threads)
+    gen = Generator.load(args.models, device=args.device, threads=args.threads,
+                         stage1=getattr(args, "stage1", "fast"))
     if getattr(args, "drafts", None) is not None:
         gen.sampling = replace(gen.sampling, drafts=int(args.drafts))
     return gen
@@ -177,6 +178,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drafts", type=positive_int, default=None,
                    help="stage-1 drafts the recognizer may ask for per sketch (1 = keep the "
                         "first; default: the shipped setting)")
+    p.add_argument("--stage1", choices=["guided", "fast"], default="guided",
+                   help="guided: the guided stage 1 (diffusion-guided.pt, when the models "
+                        "folder has one; slower, recognised more often); fast: the app's "
+                        "one-pass stage 1 (diffusion.pt)")
 
 
 def register(subparsers) -> None:

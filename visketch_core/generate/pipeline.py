@@ -83,6 +83,9 @@ def blend_seams(canvas: np.ndarray, boxes: np.ndarray, sigma: float, reach: int 
     return np.where(border, blurred, canvas).astype(np.float32)
 
 
+STAGE1_CHOICES = ("fast", "guided")
+GUIDED_FILE = "diffusion-guided.pt"   # optional guided stage 1 beside diffusion.pt
+
 TRACE_STRAIGHT = 0.4   # vectorise(straight=): junction branches this straight become one stroke
 
 
@@ -181,8 +184,14 @@ class Generator:
 
     @classmethod
     def load(cls, models_dir: str | Path | None = None, device: str = "auto",
-             threads: int | None = None) -> Generator:
-        """Load tokenizer.pt, diffusion.pt and refiner.pt (default: the shipped ones)."""
+             threads: int | None = None, stage1: str = "fast") -> Generator:
+        """Load tokenizer.pt, diffusion.pt and refiner.pt (default: the shipped ones).
+
+        stage1: ``"fast"`` takes diffusion.pt (one network pass a denoising step: the app's);
+        ``"guided"`` takes diffusion-guided.pt when the folder has one (a stage 1 sampled with
+        classifier-free guidance, two passes a step and more steps: slower, its sketches are
+        named right more often by a judge of many classes; ``visketch generate`` and
+        ``complete`` use it), else diffusion.pt."""
         from visketch_core.models.device import pick_device
         from visketch_core.paths import models_dir as default_models
         from visketch_core.train.diffusion import load_diffusion
@@ -194,22 +203,28 @@ class Generator:
         d = Path(models_dir) if models_dir is not None else default_models()
         dev = pick_device(device)
         tok = load_tokenizer(d / "tokenizer.pt").to(dev)
-        unet, diff, classes, extra = load_diffusion(d / "diffusion.pt")
+        if stage1 not in STAGE1_CHOICES:
+            raise ValueError(f"stage1 must be one of {STAGE1_CHOICES}, not {stage1!r}")
+        stage1_file = d / "diffusion.pt"
+        if stage1 == "guided" and (d / GUIDED_FILE).is_file():
+            stage1_file = d / GUIDED_FILE
+        unet, diff, classes, extra = load_diffusion(stage1_file)
         ref, ref_classes = load_refiner(d / "refiner.pt")
         if ref_classes != classes:
-            raise ModelError(f"{d}: diffusion and refiner were trained on different classes")
+            raise ModelError(f"{stage1_file}: stage 1 and the refiner were trained on different "
+                             "classes")
         if ref.cfg.seq_len != tok.cfg.tokens or ref.cfg.codebook != tok.cfg.codebook:
             raise ModelError(f"{d}: refiner and tokenizer do not fit together")
         try:
             sampling = SamplingConfig(**extra.get("sampling", {}))
         except TypeError as exc:
-            raise ModelError(f"{d / 'diffusion.pt'}: bad sampling settings ({exc})") from None
+            raise ModelError(f"{stage1_file}: bad sampling settings ({exc})") from None
         if sampling.solver not in ("ddim", "dpm2m"):
-            raise ModelError(f"{d / 'diffusion.pt'}: unknown stage-1 solver {sampling.solver!r}"
+            raise ModelError(f"{stage1_file}: unknown stage-1 solver {sampling.solver!r}"
                              " (ddim or dpm2m)")
         gf = sampling.guide_from
         if isinstance(gf, bool) or not isinstance(gf, (int, float)) or not 0.0 <= gf <= 1.0:
-            raise ModelError(f"{d / 'diffusion.pt'}: guide_from must be in [0, 1], "
+            raise ModelError(f"{stage1_file}: guide_from must be in [0, 1], "
                              f"not {gf!r}")
         return cls(tok, unet.to(dev), diff, ref.to(dev), classes, sampling, device=dev,
                    critic=load_critic(d, classes, dev),
