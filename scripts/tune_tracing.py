@@ -49,6 +49,19 @@ def variants() -> dict[str, tuple[dict, dict | None]]:
         "shipped, ticks unbridged": ({"straight": 0.4}, {"dot_length": 12.0}),
         "shipped, dots unbridged, clear 5": ({"straight": 0.4}, {"dot_length": 8.0,
                                                                 "dot_clear": 5.0}),
+        "shipped": ({"straight": 0.4}, {}),
+        "fragments under 6": ({"straight": 0.4}, {"min_length": 6.0}),
+        "fragments under 5": ({"straight": 0.4}, {"min_length": 5.0}),
+        "clear 3": ({"straight": 0.4}, {"dot_clear": 3.0}),
+        "fragments under 6, clear 4": ({"straight": 0.4}, {"min_length": 6.0, "dot_clear": 4.0}),
+        "ticks unbridged 12, fragments under 6": ({"straight": 0.4}, {"dot_length": 12.0,
+                                                                      "min_length": 6.0}),
+        "spur 6, fragments under 6": ({"straight": 0.4, "min_length": 6.0}, {"min_length": 6.0}),
+        "spur 2": ({"straight": 0.4, "min_length": 2.0}, {}),
+        "fragments under 7": ({"straight": 0.4}, {"min_length": 7.0}),
+        "clear 2": ({"straight": 0.4}, {"dot_clear": 2.0}),
+        "clear 4": ({"straight": 0.4}, {"dot_clear": 4.0}),
+        "fragments under 7, clear 3": ({"straight": 0.4}, {"min_length": 7.0, "dot_clear": 3.0}),
     }
 
 

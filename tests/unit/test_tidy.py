@@ -113,3 +113,12 @@ def test_an_isolated_dot_stays_but_a_fragment_by_a_line_goes():
     out = tidy(Sketch(strokes=[line, dot, frag]))
     assert len(out.strokes) == 2
     assert any(len(s) == 1 and np.allclose(s[0], dot[0]) for s in out.strokes)
+
+
+def test_a_drawn_tick_by_a_line_stays_but_a_shorter_stub_goes():
+    line = _line(40, 100, 200, 100)
+    tick = _line(150, 103, 150, 110.5, 5)                # 7.5 px, drawn on purpose
+    stub = _line(80, 103, 80, 108, 4)                    # 5 px, left by tracing
+    out = tidy(Sketch(strokes=[line, tick, stub]))
+    lengths = sorted(polyline_length(s) for s in out.strokes)
+    assert len(lengths) == 2 and 7.0 <= lengths[0] < 8.0

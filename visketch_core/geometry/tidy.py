@@ -39,7 +39,7 @@ class TidyConfig:
     double_run: float = 12.0
     gap: float = 20.0
     gap_cos: float = 0.3
-    min_length: float = 8.0
+    min_length: float = 7.0
     dot_clear: float = 6.0
     dot_length: float = 8.0
     sigma: float = 3.0
