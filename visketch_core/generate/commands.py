@@ -248,6 +248,8 @@ def train_parser(what: str) -> argparse.ArgumentParser:
                        help="every training sketch in every epoch, instead of at most the "
                             "median class size of each class (the wide judge divides the "
                             "prior out either way)")
+        p.add_argument("--device", type=device_arg, default="cpu",
+                       help="where to train: cpu (default), cuda, mps or auto")
     if what == "refiner":
         p.add_argument("--tokenizer", default=str(models_dir() / "tokenizer.pt"))
         p.add_argument("--dim", type=int, default=96)
@@ -319,12 +321,14 @@ def train_main(what: str, argv: list[str]) -> int:
                                  limit_per_class=a.limit_per_class, minutes=a.minutes,
                                  init=a.init, resume=a.resume, log=_log)
         else:
+            from visketch_core.models.device import pick_device
             from visketch_core.train.judge import train_judge
 
             _, m = train_judge(a.data, a.out, train_cfg=tc(epochs=10, batch_size=64, lr=2e-3,
                                                            warmup_steps=100, workers=0,
                                                            balance=not a.no_balance),
-                               limit_per_class=a.limit_per_class, wide_dir=a.wide, log=_log)
+                               limit_per_class=a.limit_per_class, wide_dir=a.wide,
+                               device=pick_device(a.device), log=_log)
     except (SketchError, ModelError) as exc:
         _err(str(exc))
         return 1

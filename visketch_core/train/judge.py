@@ -70,10 +70,12 @@ def epoch_counts(class_counts, balance: bool) -> list[int]:
 
 def train_judge(data_dir: str | Path, out: str | Path | None, *, cfg: CNNConfig | None = None,
                 train_cfg: TrainConfig | None = None, limit_per_class: int | None = None,
-                wide_dir: str | Path | None = None, log=print) -> tuple[SketchCNN, dict]:
+                wide_dir: str | Path | None = None, device: torch.device | None = None,
+                log=print) -> tuple[SketchCNN, dict]:
     """Train on train, keep the best epoch on val, report val top-1 (test is for eval).
     ``wide_dir``: the wide judge (see the module's notes); its metrics also give the
-    prior-free top-1 on our classes' validation sketches among all classes."""
+    prior-free top-1 on our classes' validation sketches among all classes. ``device``:
+    where to train (default the CPU); the returned model is on the CPU."""
     if wide_dir is None:
         train = load_corpus(data_dir, "train", limit_per_class=limit_per_class)
         val = load_corpus(data_dir, "val", classes=train.classes,
@@ -85,9 +87,10 @@ def train_judge(data_dir: str | Path, out: str | Path | None, *, cfg: CNNConfig 
         if val.classes != train.classes:
             raise SketchError("the validation split lacks some classes", path=wide_dir)
     tc = train_cfg or TrainConfig(epochs=10, batch_size=64, lr=2e-3, warmup_steps=100, workers=1)
-    model = train_cnn(train, val, cfg=cfg, train_cfg=tc)
+    model = train_cnn(train, val, cfg=cfg, train_cfg=tc, device=device)
     imgs = np.stack([render_small(s, model.cfg.size) for s in val.sketches])
-    probs, _ = predict_cnn(model, imgs)
+    probs, _ = predict_cnn(model, imgs, device)
+    model = model.cpu()
     labels = np.asarray(val.labels)
     metrics = {"val_top1": float((probs.argmax(1) == labels).mean()), "val_n": len(val)}
     if wide_dir is not None:
