@@ -122,3 +122,16 @@ def test_a_drawn_tick_by_a_line_stays_but_a_shorter_stub_goes():
     out = tidy(Sketch(strokes=[line, tick, stub]))
     lengths = sorted(polyline_length(s) for s in out.strokes)
     assert len(lengths) == 2 and 7.0 <= lengths[0] < 8.0
+
+
+def test_a_stub_beside_the_users_ink_goes_but_a_dot_apart_from_it_stays():
+    """In a completion the user's ink counts as other ink for the fragment rule: a 5 px
+    stub 3 px from the user's line is tracing debris, the same stub far from it a dot."""
+    keep = np.zeros((256, 256), np.uint8)
+    cv2.line(keep, (40, 100), (200, 100), 1, 2)
+    stub = _line(80, 103, 80, 108, 4)
+    dot = _line(120, 180, 120, 185, 4)
+    out = tidy(Sketch(strokes=[stub, dot]), keep=keep > 0)
+    assert len(out.strokes) == 1 and float(out.strokes[0][:, 1].min()) > 170
+    alone = tidy(Sketch(strokes=[stub, dot]))
+    assert len(alone.strokes) == 2

@@ -14,7 +14,7 @@ would have drawn them (all distances in pixels of the 256 frame):
    are joined into one stroke (nearest pairs first); strokes shorter than ``dot_length`` px
    (dots and ticks) are never joined to another;
 4. strokes shorter than ``min_length`` px are dropped where they lie within ``dot_clear`` px
-   of another stroke (fragments and stubs of tracing); an isolated one is a dot a person
+   of another stroke or of ``keep`` (fragments and stubs of tracing); an isolated one is a dot a person
    drew on purpose (an eye, a button) and stays;
 5. each stroke is smoothed by a Gaussian of ``sigma`` px along its length (ends stay put,
    closed strokes wrap around), then simplified with Ramer-Douglas-Peucker (``epsilon``).
@@ -137,18 +137,23 @@ def bridge_gaps(strokes: list[np.ndarray], cfg: TidyConfig) -> list[np.ndarray]:
         strokes = [p for k, p in enumerate(strokes) if k not in (i, j)] + [joined]
 
 
-def drop_fragments(strokes: list[np.ndarray], cfg: TidyConfig) -> list[np.ndarray]:
+def drop_fragments(strokes: list[np.ndarray], cfg: TidyConfig,
+                   keep: np.ndarray | None = None) -> list[np.ndarray]:
     """Strokes shorter than ``cfg.min_length`` go unless no other ink lies within
-    ``cfg.dot_clear`` px of them (see module doc)."""
+    ``cfg.dot_clear`` px of them (see module doc); ``keep`` (bool (256, 256), the user's ink
+    when a sketch is completed) counts as other ink."""
     short = [polyline_length(p) < cfg.min_length for p in strokes]
     if not any(short):
         return strokes
+    base = np.zeros((FRAME, FRAME), np.uint8)
+    if keep is not None:
+        base[np.asarray(keep, bool)] = 1
     out = []
     for i, p in enumerate(strokes):
         if not short[i]:
             out.append(p)
             continue
-        others = np.zeros((FRAME, FRAME), np.uint8)
+        others = base.copy()
         for j, q in enumerate(strokes):
             if j != i:
                 cv2.polylines(others, [np.round(q).astype(np.int32).reshape(-1, 1, 2)], False, 1, 1)
@@ -193,7 +198,7 @@ def tidy(sketch: Sketch, cfg: TidyConfig | None = None, keep: np.ndarray | None 
     strokes = [resample(s, cfg.spacing)[0] for s in sketch.strokes if len(s)]
     strokes = remove_doubles(strokes, cfg, keep)
     strokes = bridge_gaps(strokes, cfg)
-    strokes = drop_fragments(strokes, cfg)
+    strokes = drop_fragments(strokes, cfg, keep)
     sig = cfg.sigma / cfg.spacing
     out = [rdp(smooth(resample(p, cfg.spacing)[0], sig), cfg.epsilon).astype(np.float32)
            for p in strokes]
