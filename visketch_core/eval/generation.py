@@ -70,6 +70,8 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
     p.add_argument("--cache", default="runs/gen/cache")
     p.add_argument("--per-class", type=int, default=10, help="generated sketches per class")
     p.add_argument("--complete-per-class", type=int, default=10)
+    p.add_argument("--complete-schedule", choices=["parallel", "sequential"], default="parallel",
+                   help="the schedule completions are refined with")
     p.add_argument("--timing", type=int, default=8, help="single sketches timed per schedule")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
@@ -356,7 +358,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
             for i in idx[: a.complete_per_class]:
                 half = partial(test.sketches[i], 0.5)
                 t0 = time.perf_counter()
-                cand = complete(gen, half, c, 1, seed=a.seed + int(i))[0]
+                cand = complete(gen, half, c, 1, seed=a.seed + int(i),
+                                schedule=a.complete_schedule)[0]
                 ctimes.append(time.perf_counter() - t0)
                 cdrafts += gen.last_drafts.tolist()
                 halves.append(half)
@@ -366,7 +369,7 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                 added.append(cand.ink_added)
         comp_labels = np.asarray(comp_labels)
         gc = meas.grade(comp, comp_labels)
-        gc.update({"user_ink_unchanged": int(sum(unchanged)),
+        gc.update({"schedule": a.complete_schedule, "user_ink_unchanged": int(sum(unchanged)),
                    "user_ink_unchanged_all": bool(all(unchanged)),
                    # completions that drew nothing beyond the user's ink
                    "nothing_added": int(sum(not x for x in added)),
@@ -378,7 +381,8 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
         if rec is None:
             rec = Recognizer.load(device="cpu")
         guesses = [p.label for p in rec.classify_many(halves)]
-        guessed = [complete(gen, h, g, 1, seed=a.seed + 1 + k)[0].sketch
+        guessed = [complete(gen, h, g, 1, seed=a.seed + 1 + k,
+                                    schedule=a.complete_schedule)[0].sketch
                    for k, (h, g) in enumerate(zip(halves, guesses))]
         gg = meas.judge_only(guessed, comp_labels)
         gg["guess_right"] = float(np.mean([gen.classes.index(g) == y
