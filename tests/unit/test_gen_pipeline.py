@@ -424,3 +424,37 @@ def test_the_guided_stage1_is_taken_only_when_asked_for_and_present(tiny_models,
     assert len(steps) == 3
     with pytest.raises(ValueError):
         Generator.load(d, device="cpu", stage1="best")
+
+
+def test_an_unrefined_completion_traces_stage1s_own_ink_beyond_the_users(tiny_models,
+                                                                         cat_sketches):
+    """complete_refine False: stage 1's steps, a Stage1Done with no leaves to refine, no
+    leaf events, then the result; the new strokes keep clear of the user's ink and the
+    user's pixels are unchanged."""
+    from dataclasses import replace
+
+    import cv2
+
+    from visketch_core.data.augment import partial
+    from visketch_core.generate.completion import complete, completion_candidates, completion_frame
+
+    gen = Generator.load(tiny_models, device="cpu")
+    gen.sampling = replace(gen.sampling, complete_refine=False, user_leaf_new=6.0)
+    user = partial(cat_sketches[0], 0.5)
+    framed = completion_frame(user)
+    events = [ev for _, ev in completion_candidates(gen, framed, "cat", 1, seed=0)]
+    kinds = [type(e).__name__ for e in events]
+    assert "LeafEvent" not in kinds and kinds[-2:] == ["Stage1Done", "Finished"]
+    assert set(kinds[:-2]) == {"Stage1Step"} and events[-2].leaves == 0
+    res = events[-1].result
+    assert res.timings["refined"] == 0 and res.timings["first_leaf_s"] is None
+    (c,) = complete(gen, user, "cat", 1, seed=0)
+    assert c.ink_unchanged
+    assert all(np.array_equal(a, b) for a, b in zip(c.sketch.strokes, framed.strokes))
+    user_px = (c.user_ink > 0).astype(np.uint8)
+    dist = cv2.distanceTransform(1 - user_px, cv2.DIST_L2, 3)
+    new = c.sketch.strokes[len(framed.strokes):]
+    assert new, "the tiny stage 1 inks far from the user's lines; some of it must be traced"
+    xy = np.clip(np.round(np.concatenate(new)).astype(int), 0, 255)
+    near = dist[xy[:, 1], xy[:, 0]] < 3.0     # only where a bridged gap crosses the user's line
+    assert near.mean() < 0.1, f"{near.mean():.2f} of the new strokes hug the user's ink"

@@ -95,6 +95,9 @@ def eval_parser(prog: str = "visketch") -> argparse.ArgumentParser:
                    help="override the seam blur at leaf borders (sigma px, 0 = off)")
     p.add_argument("--tidy", type=int, choices=[0, 1], default=None,
                    help="override stroke tidying (0 = raw traced strokes)")
+    p.add_argument("--complete-refine", type=int, choices=[0, 1], default=None,
+                   help="override: refine completions leaf by leaf (1) or keep stage 1's "
+                        "own ink beyond the user's, unrefined (0)")
     p.add_argument("--reimpose", type=int, choices=[0, 1], default=None,
                    help="override re-imposing the user's pixels in completion")
     p.add_argument("--draft-sure", type=float, default=None,
@@ -260,7 +263,9 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                               ("user_leaf_new", getattr(a, "user_leaf_new", None)))
             if v is not None}
     over.update({k: bool(v) for k, v in (("tidy", a.tidy), ("reimpose", a.reimpose),
-                                         ("draft_wide", getattr(a, "draft_wide", None)))
+                                         ("draft_wide", getattr(a, "draft_wide", None)),
+                                         ("complete_refine",
+                                          getattr(a, "complete_refine", None)))
                  if v is not None})
     if over:
         gen.sampling = replace(gen.sampling, **over)

@@ -22,13 +22,15 @@ import cv2
 import numpy as np
 
 from visketch_core.errors import SketchError
-from visketch_core.generate.canvas import coarse_from_ink
+from visketch_core.generate.canvas import coarse_from_ink, shat_from_coarse
 from visketch_core.generate.pipeline import (
     Event,
     Finished,
     Generator,
     GenResult,
+    Stage1Done,
     candidate_seed,
+    frozen_canvas,
     renumber,
     stage1_events,
     trace_ink,
@@ -130,6 +132,11 @@ def completion_candidates(gen: Generator, framed: Sketch, label: str | int, n: i
             gen.stage1_steps([y], seed=candidate_seed(seed, k), partial=known[None], **kw),
             start))
         drafts = int(gen.last_drafts[0])
+        if not gen.sampling.complete_refine:
+            for ev in unrefined_completion(gen, coarse[0], y, user_ink, user_sdf, keep_out,
+                                           start, drafts):
+                yield k, ev
+            continue
         for ev in gen.refine(coarse[0], y, schedule=schedule, seed=seed * 1000 + k,
                              frozen=user_sdf, trace=False, cancel=cancel, t0=start):
             if not isinstance(ev, Finished):
@@ -144,6 +151,29 @@ def completion_candidates(gen: Generator, framed: Sketch, label: str | int, n: i
             timings = {**res.timings, "total_s": time.perf_counter() - start, "drafts": drafts}
             yield k, Finished(GenResult(gen.classes[y], new, ink, res.coarse, timings,
                                         res.cancelled, user_ink))
+
+
+def unrefined_completion(gen: Generator, coarse: np.ndarray, y: int, user_ink: np.ndarray,
+                         user_sdf: np.ndarray, keep_out: np.ndarray, start: float,
+                         drafts: int) -> Iterator[Event]:
+    """A completion without the leaf refiner (``SamplingConfig.complete_refine`` False), as
+    ``Stage1Done`` (no leaves to refine) then ``Finished``: the new strokes are stage 1's own
+    ink (S-hat) farther than ``user_leaf_new`` px from the user's ink, traced and tidied like
+    refined ink. The user's pixels stay as they are."""
+    cfg, smp = gen.geometry, gen.sampling
+    shat = shat_from_coarse(coarse, cfg)
+    yield Stage1Done(coarse, shat.ink, 0, time.perf_counter() - start)
+    held = frozen_canvas(user_sdf, shat, smp.user_leaf_new, cfg.sdf_scale)
+    raw = (held < 0).astype(np.float32)
+    new_ink = np.where(keep_out, 0.0, raw).astype(np.float32)
+    new = trace_ink(new_ink, smp, gen.classes[y], keep=user_ink > 0)
+    new_render = render(new, cfg.size, smp.line_width) if new.strokes \
+        else np.zeros_like(user_ink)
+    ink = np.where(user_ink > 0, user_ink, new_render).astype(np.float32)
+    now = time.perf_counter() - start
+    timings = {"stage1_s": now, "first_leaf_s": None, "total_s": now, "leaves": 0,
+               "refined": 0, "rejected": 0, "drafts": drafts}
+    yield Finished(GenResult(gen.classes[y], new, ink, coarse, timings, False, user_ink))
 
 
 def complete(gen: Generator, sketch: Sketch, label: str | int, n: int = 1, *, seed: int = 0,

@@ -62,6 +62,9 @@ class SamplingConfig:
     draft_wide: bool = True      # with critic-wide.pt beside the models, a draft is kept at
                                  # once only when that wide-vocabulary critic also names its
                                  # class among all of its classes (see ``WideCritic``)
+    complete_refine: bool = True  # completion: refine stage 1's sketch leaf by leaf; False
+                                 # traces stage 1's own ink beyond the user's (farther than
+                                 # ``user_leaf_new`` px from it) everywhere, unrefined
 
 
 def blend_seams(canvas: np.ndarray, boxes: np.ndarray, sigma: float, reach: int = 3) -> np.ndarray:
