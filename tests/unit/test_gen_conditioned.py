@@ -240,3 +240,56 @@ def test_a_distilled_student_can_start_from_an_earlier_student(tmp_path):
     with pytest.raises(ModelError, match="--distil"):
         train_diffusion(MINI, None, unet_cfg=TINY, student=earlier,
                         train_cfg=TrainConfig(batch_size=2, max_steps=1), **quiet)
+
+
+def _other_corpus(tmp_path: Path) -> Path:
+    """A second corpus: a copy of our cats and crayons renamed to a class we do not have."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "cat.ndjson").write_bytes((MINI / "cat.ndjson").read_bytes())
+    (other / "zebra.ndjson").write_bytes((MINI / "crayon.ndjson").read_bytes())
+    return other
+
+
+def test_another_corpus_adds_only_its_other_classes(tmp_path):
+    from visketch_core.data.corpus import load_corpus
+    from visketch_core.train.diffusion import extra_rows
+
+    other = _other_corpus(tmp_path)
+    x, part = extra_rows(other, ["airplane", "cat"], tmp_path / "cache", 1, True,
+                         log=lambda *_: None)
+    zebras = len(load_corpus(other, "train", classes=["zebra"]).sketches)
+    assert len(x) == 2 * zebras and part is not None and len(part) == len(x)
+    assert x.shape[1:] == (1, 32, 32) and float(x.min()) >= -1 and float(x.max()) <= 1
+    # the zebras' ink, not the cats'
+    zebra = cached_arrays(other, "train", tmp_path / "cache", copies=1, log=lambda *_: None)
+    names = np.asarray(zebra.classes)[zebra.labels]
+    assert np.allclose(x[:, 0].numpy(), zebra.coarse[names == "zebra"] * 2 - 1)
+    from visketch_core.errors import ModelError
+
+    with pytest.raises(ModelError, match="no sketches of classes other than ours"):
+        extra_rows(other, ["cat", "zebra"], tmp_path / "cache", 1, False, log=lambda *_: None)
+
+
+def test_the_other_corpus_fills_its_share_of_each_batch_as_the_null_class(tmp_path, monkeypatch):
+    from visketch_core.models.diffusion import GaussianDiffusion
+
+    seen: list[torch.Tensor] = []
+    real_loss = GaussianDiffusion.loss
+
+    def spy(self, model, x0, y, **kw):
+        seen.append(y.clone())
+        assert len(x0) == len(y) and kw["cond"].shape[0] == len(y)
+        return real_loss(self, model, x0, y, **kw)
+
+    monkeypatch.setattr(GaussianDiffusion, "loss", spy)
+    cfg = UNetConfig.from_dict({**TINY.__dict__, "cond_channels": 2})
+    _, m = train_diffusion(MINI, tmp_path / "d.pt", unet_cfg=cfg, copies=0, limit_per_class=2,
+                           cache_dir=tmp_path / "cache", extra_dir=_other_corpus(tmp_path),
+                           extra_share=0.25, log=lambda *_: None,
+                           train_cfg=TrainConfig(batch_size=8, max_steps=2, warmup_steps=1))
+    null = 15                                   # MINI has 15 classes; the null class follows
+    assert len(seen) == 2
+    for y in seen:
+        assert len(y) == 8 and int((y == null).sum()) == 2 and bool((y[:6] < null).all())
+    assert m["extra_share"] == 0.25 and m["extra_sketches"] > 0

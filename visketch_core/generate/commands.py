@@ -240,6 +240,11 @@ def train_parser(what: str) -> argparse.ArgumentParser:
                        help="with --distil: start the student from this checkpoint (a "
                             "student of an earlier teacher) instead of from the teacher")
         p.add_argument("--ema", type=float, default=0.999)
+        p.add_argument("--extra", default=None, metavar="DIR",
+                       help="another corpus (for example simplified-344x25) whose other "
+                            "classes fill --extra-share of each batch as null-class samples")
+        p.add_argument("--extra-share", type=float, default=0.3)
+        p.add_argument("--extra-copies", type=int, default=1)
     if what == "judge":
         p.add_argument("--wide", default=None, metavar="DIR",
                        help="the wide judge: also every other class of DIR (for example "
@@ -304,7 +309,9 @@ def train_main(what: str, argv: list[str]) -> int:
                                    copies=a.copies, cache_dir=a.cache, minutes=a.minutes,
                                    limit_per_class=a.limit_per_class, init=a.init,
                                    shift=a.shift, resume=a.resume, distil=a.distil,
-                                   student=a.student, ema=a.ema, log=_log)
+                                   student=a.student, ema=a.ema, extra_dir=a.extra,
+                                   extra_share=a.extra_share, extra_copies=a.extra_copies,
+                                   log=_log)
         elif what == "refiner":
             from visketch_core.models.context_encoder import ContextEncoderConfig
             from visketch_core.models.refiner import RefinerConfig

@@ -6,6 +6,10 @@ image and the mask of its known pixels), or nothing (``p_blank`` of the time, so
 both draws and completes): it learns what usually comes next. ``init`` warm-starts from a
 trained checkpoint (an unconditioned one is widened with zero weights for the new planes);
 ``shift`` moves (part, whole) pairs together by up to that many coarse pixels;
+``extra_dir``: another corpus (for example every other QuickDraw class) whose sketches
+fill ``extra_share`` of each batch as null-class samples: the unconditional model, which
+classifier-free guidance steers away from, learns from every sketch there is, not only
+from the 15 classes; that corpus's own copies of our classes are left out.
 a ``<out>.state`` file beside the checkpoint makes a run resumable step for step.
 """
 
@@ -96,6 +100,28 @@ def _warm_start(model: UNet, path: str | Path) -> None:
     model.load_state_dict(widen_input(state, model.cfg.cond_channels))
 
 
+def extra_rows(data_dir: str | Path, classes: list[str], cache_dir: str | Path, copies: int,
+               partials: bool, log=print) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The train split of another corpus, less its sketches of ``classes``, as stage-1
+    inputs: (coarse (N, 1, 32, 32) in [-1, 1], partial views (N, 2, 32, 32) or None)."""
+    ex = cached_arrays(data_dir, "train", cache_dir, copies=copies, log=log)
+    names = np.asarray(ex.classes)[ex.labels]
+    keep = np.flatnonzero(~np.isin(names, list(classes)))
+    if not len(keep):
+        raise ModelError(f"{data_dir}: no sketches of classes other than ours to add")
+    x = torch.from_numpy(ex.coarse[keep] * 2 - 1)[:, None]
+    part = None
+    if partials:
+        p = cached_partials(data_dir, "train", cache_dir, copies=copies, log=log)
+        if len(p) != len(ex):
+            raise ModelError(f"{cache_dir}: partial views do not line up with the arrays; "
+                             "delete the cache")
+        part = torch.from_numpy(p[keep])
+    log(f"adding {len(keep)} sketches of {len(set(names[keep]))} other classes "
+        f"from {data_dir} as null-class samples")
+    return x, part
+
+
 def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
                     unet_cfg: UNetConfig | None = None, cfg: DiffusionConfig | None = None,
                     train_cfg: TrainConfig | None = None, copies: int = 3, ema: float = 0.999,
@@ -104,7 +130,8 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
                     init: str | Path | None = None, p_blank: float = 0.3,
                     shift: int = 0, resume: bool = False, distil: float = 0.0,
                     grid_steps: int = 15, student: str | Path | None = None,
-                    log=print) -> tuple[UNet, dict]:
+                    extra_dir: str | Path | None = None, extra_share: float = 0.0,
+                    extra_copies: int = 1, log=print) -> tuple[UNet, dict]:
     """Train on the train split (plus ``copies`` augmented versions of each sketch).
 
     ``distil`` > 0 (needs ``init``, the teacher): guidance distillation. The model starts as
@@ -129,6 +156,12 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
         if len(part_all) != len(tr):
             raise ModelError(f"{cache_dir}: partial views do not line up with the arrays; "
                              "delete the cache")
+    x_ex = part_ex = None
+    n_extra = int(round(tc.batch_size * extra_share)) if extra_dir is not None else 0
+    if n_extra:
+        x_ex, part_ex = extra_rows(extra_dir, tr.classes, cache_dir, extra_copies,
+                                   bool(ucfg.cond_channels), log)
+        n_extra = min(n_extra, tc.batch_size - 1)
     torch.manual_seed(tc.seed)
     model = UNet(ucfg)
     if init is not None:
@@ -166,24 +199,30 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
     for step in range(start, total):
         for grp in opt.param_groups:
             grp["lr"] = lr_at(step, total, tc)
-        idx = torch.from_numpy(class_balanced_batch(tr.labels, tc.batch_size, rng))
-        x0 = x_all[idx]
-        flip = torch.rand(len(idx), generator=g) < 0.5
+        idx = torch.from_numpy(class_balanced_batch(tr.labels, tc.batch_size - n_extra, rng))
+        x0, y = x_all[idx], y_all[idx]
+        if n_extra:
+            eidx = torch.from_numpy(rng.integers(0, len(x_ex), n_extra))
+            x0 = torch.cat([x0, x_ex[eidx]])
+            y = torch.cat([y, torch.full((n_extra,), ucfg.num_classes, dtype=y.dtype)])
+        flip = torch.rand(len(x0), generator=g) < 0.5
         x0 = torch.where(flip[:, None, None, None], x0.flip(3), x0)
         cond = None
         if part_all is not None:
-            pick = torch.randint(0, part_all.shape[1], (len(idx),), generator=g)
-            part = part_all[idx, pick]                                  # (B, 32, 32)
-            blank = torch.rand(len(idx), generator=g) < p_blank
+            pick = torch.randint(0, part_all.shape[1], (len(x0),), generator=g)
+            part = part_all[idx, pick[:len(idx)]]                       # (B, 32, 32)
+            if n_extra:
+                part = torch.cat([part, part_ex[eidx, pick[len(idx):]]])
+            blank = torch.rand(len(x0), generator=g) < p_blank
             part = torch.where(blank[:, None, None], torch.zeros_like(part), part)
             part = torch.where(flip[:, None, None], part.flip(2), part)
             x0, part = shift_pairs(x0, part, ~blank, shift, g)
             cond = cond_planes(part)
         model.train()
         if teacher is None:
-            loss = diff.loss(model, x0, y_all[idx], generator=g, cond=cond)
+            loss = diff.loss(model, x0, y, generator=g, cond=cond)
         else:
-            loss = diff.distil_loss(model, teacher, x0, y_all[idx], distil, generator=g,
+            loss = diff.distil_loss(model, teacher, x0, y, distil, generator=g,
                                     cond=cond, grid_steps=grid_steps)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -202,7 +241,9 @@ def train_diffusion(data_dir: str | Path, out: str | Path | None, *,
             metrics = {"step": step + 1, "loss": run, "minutes": (time.perf_counter() - t0) / 60,
                        **({"init": str(init)} if init is not None else {}),
                        **({"distilled_guidance": distil} if distil else {}),
-                       **({"student_init": str(student)} if student is not None else {})}
+                       **({"student_init": str(student)} if student is not None else {}),
+                       **({"extra": str(extra_dir), "extra_share": n_extra / tc.batch_size,
+                           "extra_sketches": len(x_ex)} if n_extra else {})}
             log(json.dumps({"diffusion": metrics}))
             if out is not None:
                 save_diffusion(out, avg, cfg, tr.classes, metrics,
