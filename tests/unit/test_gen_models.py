@@ -224,3 +224,36 @@ def test_refiner_overfits_one_batch():
         out["loss"].backward()
         opt.step()
     assert float(out["acc"]) > 0.95
+
+
+def test_a_decoder_only_run_keeps_every_patchs_codes_and_draws_them_closer(tmp_path):
+    from pathlib import Path
+
+    from visketch_core.errors import ModelError
+    from visketch_core.generate.data import cached_arrays, leaf_patches
+    from visketch_core.models.checkpoint import save_checkpoint
+    from visketch_core.train.loop import TrainConfig
+    from visketch_core.train.tokenizer import load_tokenizer, train_tokenizer
+
+    mini = Path(__file__).resolve().parents[1] / "fixtures" / "quickdraw-mini"
+    torch.manual_seed(0)
+    tok = VQVAE(VQVAEConfig(codebook=16, code_dim=8, width=16))
+    save_checkpoint(tmp_path / "tok.pt", kind="tokenizer", config=tok.cfg, model=tok)
+    quiet = dict(cache_dir=tmp_path / "cache", limit_per_class=2, max_patches=300,
+                 val_patches=100, log=lambda *_: None)
+    with pytest.raises(ModelError, match="give --init"):
+        train_tokenizer(mini, None, decoder_only=True, **quiet)
+    _, m = train_tokenizer(mini, tmp_path / "dec.pt", init=tmp_path / "tok.pt",
+                           decoder_only=True, extra_dir=mini,
+                           train_cfg=TrainConfig(batch_size=32, lr=3e-3, warmup_steps=1,
+                                                 max_steps=60), **quiet)
+    before, after = load_tokenizer(tmp_path / "tok.pt"), load_tokenizer(tmp_path / "dec.pt")
+    va = cached_arrays(mini, "val", tmp_path / "cache", limit_per_class=2, log=lambda *_: None)
+    x = torch.from_numpy(leaf_patches(va, max_patches=100, seed=1)[0].astype(np.float32))[:, None]
+    assert torch.equal(before.tokenize(x), after.tokenize(x))          # the same codes
+    assert torch.equal(before.quantizer.embed, after.quantizer.embed)
+    assert not torch.allclose(before.decoder[0].weight, after.decoder[0].weight)
+    # the untrained decoder drew the codes far off; sixty steps draw them closer
+    with torch.no_grad():
+        err = [float((t.decode_indices(t.tokenize(x)) - x).abs().mean()) for t in (before, after)]
+    assert m["decoder_only"] and "init_ink_iou" in m and err[1] < 0.9 * err[0]

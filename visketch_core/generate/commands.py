@@ -221,6 +221,12 @@ def train_parser(what: str) -> argparse.ArgumentParser:
         p.add_argument("--codebook", type=int, default=512)
         p.add_argument("--binary", action="store_true", help="ablation: binary patches")
         p.add_argument("--patches", type=int, default=60000)
+        p.add_argument("--init", default=None, help="start from this tokenizer checkpoint")
+        p.add_argument("--decoder-only", action="store_true",
+                       help="with --init: train only the decoder; every patch keeps its codes, "
+                            "so the refiner trained on them stays valid")
+        p.add_argument("--extra", default=None, metavar="DIR",
+                       help="also the leaf patches of this corpus's train split")
     if what == "diffusion":
         p.add_argument("--base", type=int, default=32)
         p.add_argument("--blocks", type=int, default=1)
@@ -296,7 +302,8 @@ def train_main(what: str, argv: list[str]) -> int:
                                    train_cfg=tc(batch_size=128, lr=2e-3, warmup_steps=200,
                                                 max_steps=6000, weight_decay=0.0),
                                    max_patches=a.patches, cache_dir=a.cache, minutes=a.minutes,
-                                   limit_per_class=a.limit_per_class, log=_log)
+                                   limit_per_class=a.limit_per_class, init=a.init,
+                                   decoder_only=a.decoder_only, extra_dir=a.extra, log=_log)
         elif what == "diffusion":
             from visketch_core.models.unet import UNetConfig
             from visketch_core.train.diffusion import train_diffusion

@@ -2,6 +2,10 @@
 
 Reports the codebook perplexity and the ink IoU of reconstructions on validation patches;
 ``binary=True`` trains the same model on +-1 ink masks (the paper's reason for the SDF).
+``init`` with ``decoder_only`` trains on only the decoder of a trained tokenizer: encoder and
+codebook stay as they are, so every patch keeps its codes and a refiner trained on them
+stays valid, while the codes are drawn back more faithfully. ``extra_dir`` adds the leaf
+patches of another corpus's train split (a leaf's ink does not depend on its class).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from visketch_core.errors import ModelError
 from visketch_core.generate.data import cached_arrays, leaf_patches
 from visketch_core.models.checkpoint import load_weights, read_checkpoint, save_checkpoint
 from visketch_core.models.vqvae import VQVAE, VQVAEConfig, ink_iou
@@ -58,13 +63,31 @@ def evaluate_tokenizer(model: VQVAE, patches: np.ndarray, batch: int = 1024) -> 
             "codes_used": int((counts > 0).sum()), "patches": int(len(patches))}
 
 
+def decoder_step(model: VQVAE, x: torch.Tensor) -> dict:
+    """The reconstruction loss of ``VQVAE.forward`` with the codes fixed: the encoder and
+    the codebook are read, never updated (no gradient, no EMA step, no restarts)."""
+    with torch.no_grad():
+        z_q = model.quantizer.lookup(model.tokenize(x).view(-1, model.cfg.grid, model.cfg.grid))
+    y = torch.tanh(model.decoder(z_q))
+    t = model._in(x)
+    w = 1.0 + model.cfg.edge_weight * torch.exp(-4.0 * t.abs())
+    rec = (w * (y - t).abs()).mean()
+    return {"recon": model._out(y), "rec_loss": rec, "loss": rec,
+            "perplexity": model.quantizer.last_perplexity}
+
+
 def train_tokenizer(data_dir: str | Path, out: str | Path | None, *, cfg: VQVAEConfig | None = None,
                     train_cfg: TrainConfig | None = None, max_patches: int = 60000,
                     val_patches: int = 6000, cache_dir: str | Path = "runs/gen/cache",
                     minutes: float = 0.0, limit_per_class: int | None = None,
-                    eval_every: int = 500, log=print) -> tuple[VQVAE, dict]:
+                    eval_every: int = 500, init: str | Path | None = None,
+                    decoder_only: bool = False, extra_dir: str | Path | None = None,
+                    log=print) -> tuple[VQVAE, dict]:
     """Train on the train split, measure on the val split; write ``out`` (kind tokenizer)."""
-    cfg = cfg or VQVAEConfig()
+    if decoder_only and init is None:
+        raise ModelError("--decoder-only trains the decoder of a trained tokenizer: give --init")
+    start = load_tokenizer(init) if init is not None else None
+    cfg = start.cfg if start is not None else (cfg or VQVAEConfig())
     tc = train_cfg or TrainConfig(batch_size=128, lr=2e-3, warmup_steps=200, max_steps=6000,
                                   weight_decay=0.0)
     torch.manual_seed(tc.seed)
@@ -73,8 +96,15 @@ def train_tokenizer(data_dir: str | Path, out: str | Path | None, *, cfg: VQVAEC
     t_sdf, t_bin = leaf_patches(tr, max_patches=max_patches, seed=tc.seed)
     v_sdf, v_bin = leaf_patches(va, max_patches=val_patches, seed=tc.seed + 1)
     train_x, val_x = (t_bin, v_bin) if cfg.binary else (t_sdf, v_sdf)
-    model = VQVAE(cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    if extra_dir is not None:
+        ex = cached_arrays(extra_dir, "train", cache_dir, log=log)
+        e_sdf, e_bin = leaf_patches(ex, max_patches=max_patches, seed=tc.seed + 2)
+        train_x = np.concatenate([train_x, e_bin if cfg.binary else e_sdf])
+        log(f"adding {len(e_sdf)} leaf patches from {extra_dir}")
+    model = start if start is not None else VQVAE(cfg)
+    params = model.decoder.parameters() if decoder_only else model.parameters()
+    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
+    before = evaluate_tokenizer(model, val_x) if start is not None else None
     g = torch.Generator().manual_seed(tc.seed)
     total = tc.max_steps
     t0 = time.perf_counter()
@@ -85,7 +115,7 @@ def train_tokenizer(data_dir: str | Path, out: str | Path | None, *, cfg: VQVAEC
         idx = torch.randint(0, len(train_x), (tc.batch_size,), generator=g).numpy()
         x = random_dihedral(torch.from_numpy(train_x[idx].astype(np.float32))[:, None], g)
         model.train()
-        res = model(x)
+        res = decoder_step(model, x) if decoder_only else model(x)
         opt.zero_grad(set_to_none=True)
         res["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.clip)
@@ -100,6 +130,9 @@ def train_tokenizer(data_dir: str | Path, out: str | Path | None, *, cfg: VQVAEC
         if over:
             break
     metrics["binary"] = cfg.binary
+    if start is not None:
+        metrics.update(init=str(init), decoder_only=decoder_only,
+                       **{f"init_{k}": before[k] for k in ("ink_iou", "mean_patch_iou")})
     if out is not None:
         save_checkpoint(out, kind="tokenizer", config=cfg, model=model, metrics=metrics,
                         extra={"train": asdict(replace(tc))})
