@@ -293,7 +293,7 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                     wide=wide)
     report: dict = {"split": a.split, "classes": classes, "per_class": a.per_class,
                     "threads": a.threads, "sampling": vars(gen.sampling).copy(),
-                    "conditioned_stage1": gen.conditioned, "stage1": a.stage1,
+                    "conditioned_stage1": gen.conditioned, "stage1_model": a.stage1,
                     # with drafts, the shipped recognizer chose among stage-1 drafts, so its
                     # opinion below is not independent; the judge's is (a different model)
                     "drafts_judged_by_recognizer": gen.critic is not None
@@ -345,7 +345,7 @@ def run_eval(a: argparse.Namespace, log=print) -> dict:
                f"{meas.real_wide['top1']:.3f})" if g["wide_judge"] else "")
             + (f", recognizer right and known {g['recognizer']['right_and_known']:.3f}"
                if g["recognizer"] else ""))
-    if "stage1" in report:
+    if isinstance(report.get("stage1"), dict):
         for mode in ("sequential", "parallel"):
             if mode in report:
                 report[f"refinement_gain_points_{mode}"] = 100 * (report[mode]["top1"]

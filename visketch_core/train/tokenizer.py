@@ -73,7 +73,7 @@ def decoder_step(model: VQVAE, x: torch.Tensor) -> dict:
     w = 1.0 + model.cfg.edge_weight * torch.exp(-4.0 * t.abs())
     rec = (w * (y - t).abs()).mean()
     return {"recon": model._out(y), "rec_loss": rec, "loss": rec,
-            "perplexity": model.quantizer.last_perplexity}
+            "perplexity": None}      # the codebook is not touched: no batch perplexity
 
 
 def train_tokenizer(data_dir: str | Path, out: str | Path | None, *, cfg: VQVAEConfig | None = None,
@@ -123,7 +123,7 @@ def train_tokenizer(data_dir: str | Path, out: str | Path | None, *, cfg: VQVAEC
         over = minutes and time.perf_counter() - t0 > minutes * 60
         if (step + 1) % eval_every == 0 or step + 1 == total or over:
             metrics = evaluate_tokenizer(model, val_x)
-            metrics.update(step=step + 1, rec_loss=float(res["rec_loss"]),
+            metrics.update(step=step + 1, rec_loss=float(res["rec_loss"].detach()),
                            batch_perplexity=res["perplexity"],
                            train_iou=ink_iou(res["recon"], x), minutes=(time.perf_counter() - t0) / 60)
             log(json.dumps({"tokenizer": metrics}))
